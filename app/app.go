@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cronpulse/cronpulse/checker"
+	"github.com/cronpulse/cronpulse/handlers"
+	"github.com/cronpulse/cronpulse/migrations"
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// Version is the release, shown in the User-Agent of checks.
+var Version = "0.1.0"
+
+// ServerBodyLimit is the largest request body the server reads at all. The
+// API refuses more than 64 KiB itself (with a JSON 413); pings accept more
+// and store it cut to PING_BODY_LIMIT.
+const ServerBodyLimit = 4 << 20
+
+// Deps are what the HTTP application is built from.
+type Deps struct {
+	Store *models.Store
+	Log   *slog.Logger
+	Now   func() time.Time // nil: time.Now
+	Hooks handlers.JobHooks
+}
+
+// New builds the Fiber application without listening, so tests can drive it
+// with app.Test.
+func New(cfg *Config, d Deps) *fiber.App {
+	f := fiber.New(fiber.Config{
+		AppName:               "CronPulse",
+		ErrorHandler:          handlers.ErrorHandler(d.Log),
+		BodyLimit:             ServerBodyLimit,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	f.Use(recover.New())
+	f.Use(requestid.New(requestid.Config{Header: "X-Request-Id"}))
+
+	f.Get("/healthz", handlers.Healthz)
+	f.Get("/readyz", handlers.Readyz(d.Store))
+
+	api := handlers.NewAPI(handlers.APIOptions{
+		Store:     d.Store,
+		BaseURL:   cfg.BaseURL,
+		Log:       d.Log,
+		RateLimit: cfg.APIRateLimit,
+		Now:       d.Now,
+		Hooks:     d.Hooks,
+	})
+	api.Register(f.Group("/api/v1"))
+	handlers.RegisterPing(f, handlers.PingOptions{
+		Store:     d.Store,
+		Log:       d.Log,
+		Now:       d.Now,
+		BodyLimit: cfg.PingBodyLimit,
+		RateLimit: cfg.PingRateLimit,
+	})
+	handlers.RegisterWeb(f)
+	return f
+}
+
+// Service is a running CronPulse: its database, store and HTTP application.
+type Service struct {
+	Config *Config
+	Log    *slog.Logger
+	Store  *models.Store
+}
+
+// Open connects to the configured database and applies pending migrations.
+func Open(cfg *Config, log *slog.Logger) (*Service, error) {
+	db, dialect, err := models.Open(cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Apply(db, log); err != nil {
+		_ = models.Close(db) // the migration error is the one to report
+		return nil, err
+	}
+	return &Service{Config: cfg, Log: log, Store: models.NewStore(db, dialect, nil)}, nil
+}
+
+// Close releases the database.
+func (s *Service) Close() error { return models.Close(s.Store.DB()) }
+
+// Run serves HTTP until ctx is cancelled, then shuts down: stop accepting
+// requests, let in-flight ones finish (bounded by SHUTDOWN_TIMEOUT).
+func (s *Service) Run(ctx context.Context) error {
+	eng, err := checker.New(checker.Options{
+		Store:        s.Store,
+		Log:          s.Log,
+		Concurrency:  s.Config.CheckConcurrency,
+		PerHost:      s.Config.CheckPerHost,
+		AllowPrivate: s.Config.CheckAllowPriv,
+		CheckHistory: s.Config.CheckHistory,
+		PingHistory:  s.Config.PingHistory,
+		UserAgent:    "CronPulse/" + Version,
+	})
+	if err != nil {
+		return err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, Hooks: handlers.JobHooks{
+		Changed: eng.JobChanged,
+		Deleted: eng.JobDeleted,
+		Trigger: eng.Trigger,
+	}})
+	errc := make(chan error, 1)
+	go func() { errc <- f.Listen(s.Config.ListenAddr) }()
+	s.Log.Info("cronpulse listening",
+		slog.String("addr", s.Config.ListenAddr),
+		slog.String("database", string(s.Store.Dialect())),
+		slog.String("base_url", s.Config.BaseURL))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", s.Config.ListenAddr, err)
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down")
+	// Stop taking requests first, then let the engine finish in-flight
+	// checks, so nothing the API accepted is dropped half-way.
+	if err := f.ShutdownWithTimeout(s.Config.ShutdownWait); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		s.Log.Warn("http shutdown", slog.Any("error", err))
+	}
+	return eng.Stop()
+}

@@ -1,0 +1,111 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/gofiber/fiber/v2"
+)
+
+// API serves /api/v1. Build it with NewAPI and mount it with Register.
+type API struct {
+	store   *models.Store
+	baseURL string
+	log     *slog.Logger
+	auth    *authenticator
+	limiter *rateLimiter
+	hooks   JobHooks
+}
+
+// JobHooks lets the monitoring engine hear about changes made through the
+// API (to reschedule at once) without handlers depending on it. Any field may
+// be nil.
+type JobHooks struct {
+	Changed func(job *models.Job) // created, updated, paused or resumed
+	Deleted func(id string)
+	// Trigger runs a job's HTTP check now and returns the stored run.
+	Trigger func(ctx context.Context, job *models.Job) (*models.CheckRun, error)
+}
+
+// APIOptions configures NewAPI.
+type APIOptions struct {
+	Store     *models.Store
+	BaseURL   string
+	Log       *slog.Logger
+	RateLimit int              // requests per key per minute
+	Now       func() time.Time // nil: time.Now
+	Hooks     JobHooks
+}
+
+// NewAPI builds the API handlers.
+func NewAPI(o APIOptions) *API {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &API{
+		store:   o.Store,
+		baseURL: o.BaseURL,
+		log:     o.Log,
+		auth:    &authenticator{store: o.Store, log: o.Log, now: now, touched: map[string]time.Time{}},
+		limiter: newRateLimiter(o.RateLimit, now),
+		hooks:   o.Hooks,
+	}
+}
+
+// Route is one API route and the permission it needs; Routes is the table
+// that both Register and the permission-matrix test walk.
+type Route struct {
+	Method     string
+	Path       string
+	Permission string
+	handler    func(a *API) fiber.Handler
+}
+
+// Routes lists every /api/v1 route.
+var Routes = []Route{
+	{"GET", "/projects", models.PermReadProjects, func(a *API) fiber.Handler { return a.listProjects }},
+	{"POST", "/projects", models.PermWriteProjects, func(a *API) fiber.Handler { return a.createProject }},
+	{"GET", "/projects/:id", models.PermReadProjects, func(a *API) fiber.Handler { return a.getProject }},
+	{"PUT", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.updateProject }},
+	{"DELETE", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.deleteProject }},
+
+	{"GET", "/jobs", models.PermReadJobs, func(a *API) fiber.Handler { return a.listJobs }},
+	{"POST", "/jobs", models.PermWriteJobs, func(a *API) fiber.Handler { return a.createJob }},
+	{"GET", "/jobs/:id", models.PermReadJobs, func(a *API) fiber.Handler { return a.getJob }},
+	{"PUT", "/jobs/:id", models.PermWriteJobs, func(a *API) fiber.Handler { return a.updateJob }},
+	{"DELETE", "/jobs/:id", models.PermWriteJobs, func(a *API) fiber.Handler { return a.deleteJob }},
+	{"POST", "/jobs/:id/trigger", models.PermWriteJobs, func(a *API) fiber.Handler { return a.trigger }},
+	{"POST", "/jobs/:id/pause", models.PermWriteJobs, func(a *API) fiber.Handler { return a.setPaused(true) }},
+	{"POST", "/jobs/:id/resume", models.PermWriteJobs, func(a *API) fiber.Handler { return a.setPaused(false) }},
+	{"GET", "/jobs/:id/runs", models.PermReadJobs, func(a *API) fiber.Handler { return a.listRuns }},
+	{"GET", "/jobs/:id/pings/:n/body", models.PermReadJobs, func(a *API) fiber.Handler { return a.pingBody }},
+	{"GET", "/jobs/:id/flips", models.PermReadJobs, func(a *API) fiber.Handler { return a.listFlips }},
+
+	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+
+	{"GET", "/api-keys", models.PermAll, func(a *API) fiber.Handler { return a.listAPIKeys }},
+	{"POST", "/api-keys", models.PermAll, func(a *API) fiber.Handler { return a.createAPIKey }},
+	{"DELETE", "/api-keys/:id", models.PermAll, func(a *API) fiber.Handler { return a.revokeAPIKey }},
+}
+
+// Register mounts the API on r (the /api/v1 group): body limit, then
+// authentication, then the per-key rate limit, then each route's permission.
+func (a *API) Register(r fiber.Router) {
+	r.Use(limitBody, a.auth.authenticate, a.limiter.limit)
+	for _, rt := range Routes {
+		r.Add(rt.Method, rt.Path, need(rt.Permission), rt.handler(a))
+	}
+	r.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "no such API route: "+c.Method()+" "+c.Path())
+	})
+}
+
+// changed tells the engine that a job changed.
+func (a *API) changed(j *models.Job) {
+	if a.hooks.Changed != nil {
+		a.hooks.Changed(j)
+	}
+}

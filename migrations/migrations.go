@@ -1,0 +1,122 @@
+// Package migrations holds CronPulse's versioned, forward-only schema
+// changes. Each one runs in its own transaction and yields the same schema on
+// SQLite and PostgreSQL; the few type names that differ are written as
+// placeholders that Apply fills in per database.
+package migrations
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Migration is one schema change.
+type Migration struct {
+	Version int
+	Name    string
+	// SQL is a list of statements with placeholders: {{id}} for an
+	// auto-incrementing 64-bit primary key, {{ts}} for a timestamp.
+	SQL []string
+}
+
+// All lists every migration in the order it is applied. Append only: a
+// version that has shipped is never edited.
+var All = []Migration{
+	initial,
+}
+
+var placeholders = map[string]map[string]string{
+	"sqlite": {
+		"{{id}}": "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{ts}}": "datetime",
+	},
+	"postgres": {
+		"{{id}}": "BIGSERIAL PRIMARY KEY",
+		"{{ts}}": "timestamptz",
+	},
+}
+
+// render fills in the placeholders of stmt for dialect.
+func render(stmt, dialect string) string {
+	for k, v := range placeholders[dialect] {
+		stmt = strings.ReplaceAll(stmt, k, v)
+	}
+	return stmt
+}
+
+// advisoryLockKey serialises migrations across instances sharing PostgreSQL.
+const advisoryLockKey = 72_617_001
+
+// Apply runs every migration not yet recorded in schema_migrations, each in
+// its own transaction, and returns how many it applied.
+func Apply(db *gorm.DB, log *slog.Logger) (int, error) {
+	dialect := db.Dialector.Name()
+	if _, ok := placeholders[dialect]; !ok {
+		return 0, fmt.Errorf("migrations: unsupported database %q", dialect)
+	}
+	create := render(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY,
+		name text NOT NULL,
+		applied_at {{ts}} NOT NULL)`, dialect)
+	if err := db.Exec(create).Error; err != nil {
+		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	applied := 0
+	for _, m := range All {
+		done, err := applyOne(db, dialect, m)
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied++
+			log.Info("migration applied", slog.Int("version", m.Version), slog.String("name", m.Name))
+		}
+	}
+	return applied, nil
+}
+
+// applyOne runs m unless it is already recorded. On PostgreSQL a
+// transaction-scoped advisory lock makes concurrent starts take turns.
+func applyOne(db *gorm.DB, dialect string, m Migration) (bool, error) {
+	done := false
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if dialect == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", advisoryLockKey).Error; err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
+		var n int64
+		if err := tx.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		for _, stmt := range m.SQL {
+			if err := tx.Exec(render(stmt, dialect)).Error; err != nil {
+				return fmt.Errorf("%s", firstLine(stmt)+": "+err.Error())
+			}
+		}
+		if err := tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.Version, m.Name, time.Now().UTC()).Error; err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		done = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("migration %04d %s: %w", m.Version, m.Name, err)
+	}
+	return done, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i > 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,233 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Job statuses (the monitor's state).
+const (
+	StatusNew    = "new"
+	StatusUp     = "up"
+	StatusLate   = "late"
+	StatusDown   = "down"
+	StatusPaused = "paused"
+)
+
+// Outcomes of a job's latest run or ping (CronPulse's lastStatus).
+const (
+	LastPending = "pending"
+	LastSuccess = "success"
+	LastFailure = "failure"
+	LastTimeout = "timeout"
+	LastMissed  = "missed"
+	LastRunning = "running"
+)
+
+// Job is a monitor: an HTTP check, a heartbeat, or both.
+type Job struct {
+	ID                  string     `json:"id" gorm:"primaryKey"`
+	ProjectID           string     `json:"projectId"`
+	Name                string     `json:"name"`
+	Slug                string     `json:"slug"`
+	URL                 string     `json:"url" gorm:"column:url"`
+	Method              string     `json:"method"`
+	Schedule            string     `json:"schedule"`
+	Timezone            string     `json:"timezone"`
+	Heartbeat           bool       `json:"heartbeat"`
+	HeartbeatTolerance  int        `json:"heartbeatTolerance"`
+	Timeout             int        `json:"timeout"`
+	ExpectedStatusCode  int        `json:"expectedStatusCode"`
+	Headers             Headers    `json:"headers"`
+	Body                *string    `json:"body"`
+	Tags                Tags       `json:"tags"`
+	Paused              bool       `json:"paused"`
+	Status              string     `json:"status"`
+	LastStatus          string     `json:"lastStatus"`
+	FailureThreshold    int        `json:"failureThreshold"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	PingToken           string     `json:"pingToken"`
+	PingCount           int64      `json:"pingCount"`
+	LastActivityAt      *time.Time `json:"lastActivityAt"`
+	LastPingAt          *time.Time `json:"lastPingAt"`
+	LastStartAt         *time.Time `json:"-"`
+	NextRunAt           *time.Time `json:"nextRunAt"`
+	AlertAt             *time.Time `json:"-"`
+	CreatedAt           time.Time  `json:"createdAt"`
+	UpdatedAt           time.Time  `json:"updatedAt"`
+}
+
+// IsCheck reports whether CronPulse calls the job's URL on its schedule.
+func (j *Job) IsCheck() bool { return j.URL != "" }
+
+// ParsedSchedule parses the job's schedule in its time zone.
+func (j *Job) ParsedSchedule() (*Schedule, error) {
+	return ParseSchedule(j.Schedule, j.Timezone)
+}
+
+// JobFilter selects jobs for listing.
+type JobFilter struct {
+	ProjectID string
+	Page
+}
+
+// NewJob builds a validated job from a create request, filling in defaults.
+func (s *Store) NewJob(r *JobRequest) (*Job, error) {
+	if err := r.requireForCreate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	j := &Job{
+		ID:                 NewID(now),
+		Method:             "GET",
+		Timezone:           "UTC",
+		HeartbeatTolerance: 5,
+		Timeout:            30,
+		ExpectedStatusCode: 200,
+		FailureThreshold:   1,
+		Headers:            Headers{},
+		Tags:               Tags{},
+		Status:             StatusNew,
+		LastStatus:         LastPending,
+		PingToken:          uuid.NewString(),
+		CreatedAt:          now,
+		UpdatedAt:          now,
+	}
+	if err := r.Patch(j); err != nil {
+		return nil, err
+	}
+	if r.Slug == nil {
+		j.Slug = Slugify(j.Name)
+	}
+	if j.Paused {
+		j.Status = StatusPaused
+	}
+	if err := s.scheduleNext(j, now); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// scheduleNext sets the job's nextRunAt from its schedule. The checker and
+// the watchdog move it on from there.
+func (s *Store) scheduleNext(j *Job, now time.Time) error {
+	sched, err := j.ParsedSchedule()
+	if err != nil {
+		return err
+	}
+	next := sched.Next(now)
+	j.NextRunAt = &next
+	return nil
+}
+
+// CreateJob inserts j after checking that its project exists.
+func (s *Store) CreateJob(j *Job) error {
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		if err := requireProject(tx, j.ProjectID); err != nil {
+			return err
+		}
+		return translate(tx.Create(j).Error, "create job")
+	})
+}
+
+// requireProject fails with a validation error naming projectId when the
+// project does not exist.
+func requireProject(tx *gorm.DB, id string) error {
+	var n int64
+	if err := tx.Model(&Project{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return translate(err, "find project")
+	}
+	if n == 0 {
+		return invalid("projectId", "project %q does not exist", id)
+	}
+	return nil
+}
+
+// Job returns the job with the given id.
+func (s *Store) Job(id string) (*Job, error) {
+	var j Job
+	if err := s.db.Where("id = ?", id).Take(&j).Error; err != nil {
+		return nil, translate(err, "job "+id)
+	}
+	return &j, nil
+}
+
+// JobByToken returns the job with the given ping token.
+func (s *Store) JobByToken(token string) (*Job, error) {
+	var j Job
+	if err := s.db.Where("ping_token = ?", token).Take(&j).Error; err != nil {
+		return nil, translate(err, "job by token")
+	}
+	return &j, nil
+}
+
+// Jobs returns one page of jobs ordered by id, optionally of one project.
+func (s *Store) Jobs(f JobFilter) ([]Job, error) {
+	var out []Job
+	q := s.db.Order("id").Limit(f.Limit)
+	if f.ProjectID != "" {
+		q = q.Where("project_id = ?", f.ProjectID)
+	}
+	if f.Cursor != "" {
+		q = q.Where("id > ?", f.Cursor)
+	}
+	if err := q.Find(&out).Error; err != nil {
+		return nil, translate(err, "list jobs")
+	}
+	return out, nil
+}
+
+// UpdateJob loads the job, applies r, validates and saves it in one
+// transaction. A changed schedule or time zone recomputes nextRunAt; pausing
+// and resuming set the status.
+func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
+	var j Job
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&j).Error; err != nil {
+			return translate(err, "job "+id)
+		}
+		before := j
+		if err := r.Patch(&j); err != nil {
+			return err
+		}
+		if j.ProjectID != before.ProjectID {
+			if err := requireProject(tx, j.ProjectID); err != nil {
+				return err
+			}
+		}
+		now := s.Now()
+		if j.Schedule != before.Schedule || j.Timezone != before.Timezone || (before.Paused && !j.Paused) {
+			if err := s.scheduleNext(&j, now); err != nil {
+				return err
+			}
+		}
+		switch {
+		case j.Paused && !before.Paused:
+			j.Status = StatusPaused
+		case !j.Paused && before.Paused:
+			j.Status = StatusNew
+			j.ConsecutiveFailures = 0
+		}
+		j.UpdatedAt = now
+		return translate(tx.Save(&j).Error, "save job")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// DeleteJob removes a job; the database cascades to its history.
+func (s *Store) DeleteJob(id string) error {
+	res := s.db.Where("id = ?", id).Delete(&Job{})
+	if res.Error != nil {
+		return translate(res.Error, "delete job "+id)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("job %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

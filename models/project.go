@@ -1,0 +1,175 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// Project groups jobs and notification channels.
+type Project struct {
+	ID        string    `json:"id" gorm:"primaryKey"`
+	Name      string    `json:"name"`
+	URL       string    `json:"url" gorm:"column:url"`
+	PingKey   string    `json:"pingKey"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// JobSummary is the short form of a job embedded in a project listing.
+type JobSummary struct {
+	ID         string `json:"id"`
+	ProjectID  string `json:"-"`
+	Name       string `json:"name"`
+	LastStatus string `json:"lastStatus"`
+	Status     string `json:"status"`
+}
+
+// ProjectRequest is the body of POST and PUT /projects. Nil fields were not
+// sent.
+type ProjectRequest struct {
+	Name *string `json:"name"`
+	URL  *string `json:"url"`
+}
+
+// Patch applies the sent fields to p and validates the result.
+func (r *ProjectRequest) Patch(p *Project) error {
+	if r.Name != nil {
+		p.Name = strings.TrimSpace(*r.Name)
+	}
+	if r.URL != nil {
+		p.URL = strings.TrimSpace(*r.URL)
+	}
+	return ValidateProject(p)
+}
+
+// ValidateProject checks a project's fields.
+func ValidateProject(p *Project) error {
+	if err := validateName(p.Name); err != nil {
+		return err
+	}
+	if p.URL != "" {
+		if err := validateHTTPURL("url", p.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateName(name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return invalid("name", "is required")
+	case n > 100:
+		return invalid("name", "must be at most 100 characters (got %d)", n)
+	case strings.ContainsAny(name, "\r\n\x00"):
+		return invalid("name", "must be a single line")
+	}
+	return nil
+}
+
+// NewProject builds a validated project from a create request.
+func (s *Store) NewProject(r *ProjectRequest) (*Project, error) {
+	if r.Name == nil {
+		return nil, invalid("name", "is required")
+	}
+	now := s.Now()
+	p := &Project{ID: NewID(now), PingKey: randomString(22, idAlphabet), CreatedAt: now, UpdatedAt: now}
+	if err := r.Patch(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// CreateProject inserts p.
+func (s *Store) CreateProject(p *Project) error {
+	return translate(s.db.Create(p).Error, "create project")
+}
+
+// Project returns the project with the given id.
+func (s *Store) Project(id string) (*Project, error) {
+	var p Project
+	err := s.db.Where("id = ?", id).Take(&p).Error
+	if err != nil {
+		return nil, translate(err, "project "+id)
+	}
+	return &p, nil
+}
+
+// ProjectByPingKey returns the project owning a ping key.
+func (s *Store) ProjectByPingKey(key string) (*Project, error) {
+	var p Project
+	if err := s.db.Where("ping_key = ?", key).Take(&p).Error; err != nil {
+		return nil, translate(err, "project by ping key")
+	}
+	return &p, nil
+}
+
+// Projects returns one page of projects ordered by id.
+func (s *Store) Projects(page Page) ([]Project, error) {
+	var out []Project
+	q := s.db.Order("id").Limit(page.Limit)
+	if page.Cursor != "" {
+		q = q.Where("id > ?", page.Cursor)
+	}
+	if err := q.Find(&out).Error; err != nil {
+		return nil, translate(err, "list projects")
+	}
+	return out, nil
+}
+
+// JobSummaries returns the jobs of the given projects in short form, keyed
+// by project id, in one query.
+func (s *Store) JobSummaries(projectIDs []string) (map[string][]JobSummary, error) {
+	out := make(map[string][]JobSummary, len(projectIDs))
+	if len(projectIDs) == 0 {
+		return out, nil
+	}
+	var rows []JobSummary
+	err := s.db.Model(&Job{}).Select("id, project_id, name, last_status, status").
+		Where("project_id IN ?", projectIDs).Order("id").Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "job summaries")
+	}
+	for _, r := range rows {
+		out[r.ProjectID] = append(out[r.ProjectID], r)
+	}
+	return out, nil
+}
+
+// UpdateProject loads the project, applies r and saves it, all in one
+// transaction.
+func (s *Store) UpdateProject(id string, r *ProjectRequest) (*Project, error) {
+	var p Project
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&p).Error; err != nil {
+			return translate(err, "project "+id)
+		}
+		if err := r.Patch(&p); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.Now()
+		return tx.Save(&p).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// DeleteProject removes a project; the database cascades to its jobs,
+// their pings, runs and flips, and its channels.
+func (s *Store) DeleteProject(id string) error {
+	res := s.db.Where("id = ?", id).Delete(&Project{})
+	if res.Error != nil {
+		return translate(res.Error, "delete project "+id)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("project %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

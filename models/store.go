@@ -1,0 +1,60 @@
+// Package models holds CronPulse's entities, their validation, and the
+// store: every GORM call in the program lives in this package.
+package models
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Store reads and writes every entity. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+	now     func() time.Time
+}
+
+// NewStore wraps an opened database. now is the clock used for timestamps
+// (time.Now in production, a fake one in tests); nil means time.Now.
+func NewStore(db *gorm.DB, dialect Dialect, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, dialect: dialect, now: now}
+}
+
+// DB returns the underlying handle, for migrations and health checks.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Dialect returns which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Now returns the store's clock reading, in UTC at microsecond precision
+// (what both databases keep).
+func (s *Store) Now() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// Page selects one page of a list ordered by id: the items after Cursor (an
+// id; "" for the first page), at most Limit of them.
+type Page struct {
+	Cursor string
+	Limit  int
+}
+
+// translate maps GORM's errors onto the store's own.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%s: %w", what, ErrConflict)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
