@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,11 @@ func (e *env) counts() map[string]int64 {
 func quote(s string) string {
 	b, _ := json.Marshal(s) // marshalling a string cannot fail
 	return string(b)
+}
+
+// sqliteOnly is a fresh SQLite database, for tests about the application's
+// shape rather than its storage.
+func sqliteOnly(t testing.TB) modelstest.Database {
+	t.Helper()
+	return modelstest.Database{Name: "sqlite", URL: filepath.Join(t.TempDir(), "cronpulse.db")}
 }
