@@ -23,6 +23,9 @@ func NewStore(db *gorm.DB, dialect Dialect, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
+	// GORM stamps UpdatedAt itself on Save; let it read the store's clock so
+	// that every timestamp follows an injected clock.
+	db = db.Session(&gorm.Session{NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) }})
 	return &Store{db: db, dialect: dialect, now: now}
 }
 
