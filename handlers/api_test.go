@@ -307,7 +307,7 @@ func TestAPIKeysEndpoint(t *testing.T) {
 		assert.Contains(t, r.Error(t), "revoked")
 
 		for _, bad := range []string{`{"name": "", "permissions": ["*"]}`, `{"name": "x", "permissions": ["root"]}`,
-			`{"name": "x", "permissions": []}`, `{"name": "x", "permissions": [1]}`, `{"name": "x", "permissions": 5}`} {
+			`{"name": "x", "permissions": []}`, `{"name": "x", "permissions": [1]}`, `{"name": "x", "permissions": 5}`, `{"name": "a\u0000b", "permissions": ["*"]}`} {
 			before := e.counts()
 			r := e.do("POST", "/api/v1/api-keys", e.admin, bad)
 			assert.Equal(t, 400, r.Code, "%s: %s", bad, r.Body)

@@ -65,6 +65,7 @@ func badJobInputs() []badJobInput {
 		{"unknown timezone", func(p string) string { return validJob(p, `"timezone": "Mars/Olympus_Mons"`) }, 400, []string{"timezone", "Mars/Olympus_Mons"}},
 		{"ftp URL", func(p string) string { return validJob(p, `"url": "ftp://example.com/file"`) }, 400, []string{"url", "http"}},
 		{"relative URL", func(p string) string { return validJob(p, `"url": "/health"`) }, 400, []string{"url"}},
+		{"NUL in body", func(p string) string { return validJob(p, `"body": "a\u0000b"`) }, 400, []string{"body", "NUL"}},
 		{"65 KiB body", func(p string) string { return validJob(p, `"body": `+quote(long)) }, 413, []string{"too large"}},
 		{"header value with CR/LF", func(p string) string { return validJob(p, `"headers": {"X-A": "v\r\nX-Injected: 1"}`) }, 400, []string{"headers", "CR"}},
 		{"header value with LF", func(p string) string { return validJob(p, `"headers": {"X-A": "v\nb"}`) }, 400, []string{"headers"}},

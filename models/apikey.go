@@ -123,8 +123,8 @@ func ParsePermissions(perms []string) ([]string, error) {
 // never stored and cannot be shown again.
 func (s *Store) CreateAPIKey(name string, perms []string) (*APIKey, string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return nil, "", invalid("name", "must be 1-100 characters")
+	if name == "" || utf8.RuneCountInString(name) > 100 || strings.ContainsAny(name, "\r\n\x00") {
+		return nil, "", invalid("name", "must be 1-100 characters on a single line")
 	}
 	perms, err := ParsePermissions(perms)
 	if err != nil {
