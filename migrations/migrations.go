@@ -26,6 +26,7 @@ type Migration struct {
 // version that has shipped is never edited.
 var All = []Migration{
 	initial,
+	heartbeats,
 }
 
 var placeholders = map[string]map[string]string{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Job statuses (the monitor's state).
@@ -186,7 +187,13 @@ func (s *Store) Jobs(f JobFilter) ([]Job, error) {
 func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 	var j Job
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", id).Take(&j).Error; err != nil {
+		q := tx.Where("id = ?", id)
+		if s.dialect == Postgres {
+			// Lock the row: the ping writer and the watchdog update counters
+			// and status of the same row, which the Save below rewrites.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Take(&j).Error; err != nil {
 			return translate(err, "job "+id)
 		}
 		before := j
@@ -211,6 +218,10 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 			j.Status = StatusNew
 			j.ConsecutiveFailures = 0
 		}
+		if before.Paused && !j.Paused {
+			j.LastStartAt = nil // a run left open before the pause is not watched after it
+		}
+		j.AlertAt = HeartbeatAlertAt(&j) // schedule, tolerance or pause may have moved the deadline
 		j.UpdatedAt = now
 		return translate(tx.Save(&j).Error, "save job")
 	})

@@ -143,6 +143,14 @@ func (s *Schedule) Next(t time.Time) time.Time {
 			continue
 		}
 		abs := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), 0, 0, s.loc)
+		if lw := abs.In(s.loc); lw.Hour() != w.Hour() || lw.Minute() != w.Minute() {
+			// The wall time does not exist (clocks sprang forward). Go's
+			// time.Date may place it before the gap (01:30 EST for 02:30 in
+			// New York); take the offset in force before the gap instead,
+			// which lands after it (03:30 EDT), as documented above.
+			_, off := time.Date(w.Year(), w.Month(), w.Day()-1, w.Hour(), w.Minute(), 0, 0, s.loc).Zone()
+			abs = w.Add(-time.Duration(off) * time.Second)
+		}
 		if abs.After(t) {
 			return abs.UTC()
 		}

@@ -1,0 +1,231 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The heartbeat state machine (SPEC §5). Its state lives in the job row:
+// status, lastPingAt (the last success ping) and lastStartAt (an open run).
+// Every deadline is derived from those, never stored on its own, so that
+// the HTTP checker moving nextRunAt for a job with both a url and a
+// heartbeat cannot shift a heartbeat deadline. alertAt only caches the
+// earliest deadline, so that the watchdog reads just the jobs that are due.
+//
+// A brand-new job (status new, never pinged) raises no alert until its first
+// ping, as on Healthchecks.io: a monitor created before its cron entry must
+// not page anyone. A /start on a new job still arms the hang deadline.
+//
+// A paused job records its pings but never changes status; resuming it puts
+// it back to new, waiting for a ping.
+
+// heartbeatDeadlines returns the instants at which j, as it is now, would go
+// late (the first schedule tick after its last success ping), down for a
+// missed ping (that tick plus the tolerance) and down for a hanging run
+// (its open start plus the tolerance). A nil means no such deadline.
+func heartbeatDeadlines(j *Job, sched *Schedule) (lateAt, downAt, hangAt *time.Time) {
+	if !j.Heartbeat || j.Paused || j.Status == StatusPaused || j.Status == StatusDown {
+		return nil, nil, nil
+	}
+	tol := time.Duration(j.HeartbeatTolerance) * time.Minute
+	if (j.Status == StatusUp || j.Status == StatusLate) && j.LastPingAt != nil && sched != nil {
+		if exp := sched.Next(*j.LastPingAt); !exp.IsZero() {
+			d := exp.Add(tol)
+			downAt = &d
+			if j.Status == StatusUp {
+				lateAt = &exp
+			}
+		}
+	}
+	if j.LastStartAt != nil {
+		h := j.LastStartAt.Add(tol).UTC()
+		hangAt = &h
+	}
+	return lateAt, downAt, hangAt
+}
+
+// HeartbeatAlertAt returns the earliest heartbeat deadline of j in its
+// current state, or nil when nothing can happen to it until a ping arrives.
+func HeartbeatAlertAt(j *Job) *time.Time {
+	sched, err := j.ParsedSchedule()
+	if err != nil {
+		sched = nil // a stored job always has a valid schedule; without one only the hang deadline applies
+	}
+	lateAt, downAt, hangAt := heartbeatDeadlines(j, sched)
+	return earliest(lateAt, downAt, hangAt)
+}
+
+// earliest returns the smallest non-nil time, or nil.
+func earliest(ts ...*time.Time) *time.Time {
+	var out *time.Time
+	for _, t := range ts {
+		if t != nil && (out == nil || t.Before(*out)) {
+			v := t.UTC()
+			out = &v
+		}
+	}
+	return out
+}
+
+// HeartbeatChange is what the watchdog does to a due job at one instant.
+type HeartbeatChange struct {
+	To         string     // new status (equal to the old one when only AlertAt moves)
+	LastStatus string     // new lastStatus
+	Reason     string     // why, for the flip
+	AlertAt    *time.Time // the next deadline after the change
+}
+
+// EvaluateHeartbeat applies the heartbeat rules to j at now: a run open for
+// longer than the tolerance is down (lastStatus timeout); a success ping
+// missing for the tolerance after its expected tick is down (lastStatus
+// missed); a ping missing past its expected tick is late. However many
+// deadlines have passed (after a restart, say), the result is the single
+// state j should be in now, so one evaluation writes at most one flip.
+func EvaluateHeartbeat(j *Job, now time.Time) HeartbeatChange {
+	ch := HeartbeatChange{To: j.Status, LastStatus: j.LastStatus}
+	sched, err := j.ParsedSchedule()
+	if err != nil {
+		sched = nil // see HeartbeatAlertAt
+	}
+	lateAt, downAt, hangAt := heartbeatDeadlines(j, sched)
+	tol := j.HeartbeatTolerance
+	switch {
+	case hangAt != nil && !now.Before(*hangAt):
+		ch.To, ch.LastStatus = StatusDown, LastTimeout
+		ch.Reason = fmt.Sprintf("run started at %s did not finish within %d minutes", j.LastStartAt.UTC().Format(time.RFC3339), tol)
+	case downAt != nil && !now.Before(*downAt):
+		ch.To, ch.LastStatus = StatusDown, LastMissed
+		ch.Reason = fmt.Sprintf("missed heartbeat: expected at %s, no ping within %d minutes", downAt.Add(-time.Duration(tol)*time.Minute).Format(time.RFC3339), tol)
+	case lateAt != nil && !now.Before(*lateAt):
+		ch.To = StatusLate
+		ch.Reason = fmt.Sprintf("heartbeat late: expected at %s", lateAt.Format(time.RFC3339))
+	}
+	after := *j
+	after.Status = ch.To
+	ch.AlertAt = HeartbeatAlertAt(&after)
+	return ch
+}
+
+// pingEffect applies a ping of the given kind, received at `at`, to j in
+// memory: counters, activity, status, and the next deadline. It returns the
+// flip reason when the ping changes j's status across an alerting edge
+// (from is the status before), or "" otherwise.
+func pingEffect(j *Job, p *Ping, startMatched bool) (from, reason string) {
+	from = j.Status
+	j.PingCount++
+	p.N = j.PingCount
+	at := p.CreatedAt
+	j.LastActivityAt = &at
+	if !j.Heartbeat || j.Paused || j.Status == StatusPaused {
+		return from, ""
+	}
+	finish := func() {
+		// A finish without a run id closes whatever run is open; one with a
+		// run id closes the open run only if it is that run's start (or a
+		// later one), so overlapping runs keep their own hang deadline.
+		if p.RID == "" || startMatched {
+			j.LastStartAt = nil
+		}
+	}
+	switch p.Kind {
+	case PingStart:
+		j.LastStartAt = &at
+		j.LastStatus = LastRunning
+	case PingSuccess:
+		finish()
+		j.LastPingAt = &at
+		j.Status, j.LastStatus = StatusUp, LastSuccess
+		if sched, err := j.ParsedSchedule(); err == nil {
+			if next := sched.Next(at); !next.IsZero() {
+				j.NextRunAt = &next
+			}
+		}
+		if IsFlip(from, StatusUp) {
+			reason = "success ping"
+			if p.ExitStatus != nil {
+				reason = "exit status 0"
+			}
+		}
+	case PingFail:
+		finish()
+		j.Status, j.LastStatus = StatusDown, LastFailure
+		if IsFlip(from, StatusDown) {
+			reason = "failure ping (/fail)"
+			if p.ExitStatus != nil {
+				reason = fmt.Sprintf("failure exit status %d", *p.ExitStatus)
+			}
+		}
+	}
+	j.AlertAt = HeartbeatAlertAt(j)
+	return from, reason
+}
+
+// DueHeartbeats returns at most limit jobs whose alertAt is at or before
+// now, earliest first. It reads the alertAt index only, so its cost depends
+// on how many jobs are due, not on how many exist.
+func (s *Store) DueHeartbeats(now time.Time, limit int) ([]Job, error) {
+	var out []Job
+	err := s.db.Where("alert_at <= ?", now.UTC()).Order("alert_at, id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, translate(err, "due heartbeats")
+	}
+	return out, nil
+}
+
+// HeartbeatResult counts what ApplyHeartbeats did.
+type HeartbeatResult struct {
+	Updated int // jobs written (status or deadline changed)
+	Flips   int // flips written
+	Skipped int // jobs changed by someone else since they were read
+}
+
+// ApplyHeartbeats evaluates each job at now (EvaluateHeartbeat) and writes
+// the results in one transaction, each status change with its flip. Every
+// update is a compare-and-set on the status and the ping count read with
+// the job: if a ping, the HTTP checker or another watchdog tick changed the
+// job meanwhile, the update matches no row and is skipped, so a deadline
+// produces its flip exactly once however many ticks race. Rows are written
+// in id order, the order the ping writer locks them in, so the two never
+// deadlock on PostgreSQL.
+func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, error) {
+	var res HeartbeatResult
+	if len(jobs) == 0 {
+		return res, nil
+	}
+	sorted := make([]*Job, len(jobs))
+	for i := range jobs {
+		sorted[i] = &jobs[i]
+	}
+	slices.SortFunc(sorted, func(a, b *Job) int { return strings.Compare(a.ID, b.ID) })
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		res = HeartbeatResult{}
+		for _, j := range sorted {
+			ch := EvaluateHeartbeat(j, now)
+			r := tx.Exec(`UPDATE jobs SET status = ?, last_status = ?, alert_at = ? WHERE id = ? AND status = ? AND ping_count = ?`,
+				ch.To, ch.LastStatus, ch.AlertAt, j.ID, j.Status, j.PingCount)
+			if r.Error != nil {
+				return fmt.Errorf("update heartbeat of job %s: %w", j.ID, r.Error)
+			}
+			if r.RowsAffected == 0 {
+				res.Skipped++
+				continue
+			}
+			res.Updated++
+			if IsFlip(j.Status, ch.To) {
+				if _, err := s.insertFlip(tx, j.ID, j.Status, ch.To, ch.Reason, now); err != nil {
+					return err
+				}
+				res.Flips++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return HeartbeatResult{}, err
+	}
+	return res, nil
+}
