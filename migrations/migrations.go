@@ -26,6 +26,7 @@ type Migration struct {
 // version that has shipped is never edited.
 var All = []Migration{
 	initial,
+	notifications,
 	heartbeats,
 }
 

@@ -22,6 +22,10 @@ func (s *Store) insertFlip(tx *gorm.DB, jobID, from, to, reason string, at time.
 	if err := tx.Create(f).Error; err != nil {
 		return nil, fmt.Errorf("insert flip for job %s: %w", jobID, err)
 	}
+	if err := enqueueNotifications(tx, f); err != nil {
+		return nil, err
+	}
+	s.flipWritten()
 	return f, nil
 }
 

@@ -72,16 +72,18 @@ const (
 
 // Channel is where a project's alerts go.
 type Channel struct {
-	ID          string    `json:"id" gorm:"primaryKey"`
-	ProjectID   string    `json:"projectId"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Config      JSONMap   `json:"config"`
-	Enabled     bool      `json:"enabled"`
-	RemindEvery int       `json:"remindEvery"`
-	LastError   string    `json:"lastError"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string     `json:"id" gorm:"primaryKey"`
+	ProjectID   string     `json:"projectId"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind"`
+	Config      JSONMap    `json:"config"`
+	Enabled     bool       `json:"enabled"`
+	RemindEvery int        `json:"remindEvery"`
+	LastError   string     `json:"lastError"`
+	LastErrorAt *time.Time `json:"lastErrorAt"`
+	LastSentAt  *time.Time `json:"lastSentAt"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
 }
 
 // Notification states.
@@ -96,6 +98,7 @@ type Notification struct {
 	ID            int64      `json:"id" gorm:"primaryKey"`
 	ChannelID     string     `json:"channelId"`
 	FlipID        int64      `json:"flipId"`
+	Reminder      int        `json:"reminder"` // 0: the flip's alert; n: the n-th reminder
 	State         string     `json:"state"`
 	Attempts      int        `json:"attempts"`
 	LastError     string     `json:"lastError"`

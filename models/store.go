@@ -5,6 +5,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -15,6 +16,9 @@ type Store struct {
 	db      *gorm.DB
 	dialect Dialect
 	now     func() time.Time
+	// flipped, when set, is called after a flip and its notifications are
+	// written (see SetFlipListener): it wakes the notifier.
+	flipped atomic.Pointer[func()]
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps

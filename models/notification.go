@@ -1,0 +1,380 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// MaxErrorText caps the error text kept on a notification or channel.
+const MaxErrorText = 1000
+
+// SetFlipListener registers fn to be called each time a flip and its
+// notifications are written (nil removes it). fn must not block: it is
+// called inside the transaction that writes the flip, before the commit,
+// so a listener that looks for the new rows must look again a little later
+// (the notifier does, and polls as well).
+func (s *Store) SetFlipListener(fn func()) {
+	if fn == nil {
+		s.flipped.Store(nil)
+		return
+	}
+	s.flipped.Store(&fn)
+}
+
+// flipWritten calls the flip listener, if any.
+func (s *Store) flipWritten() {
+	if fn := s.flipped.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// enqueueNotifications writes, inside the flip's transaction, one pending
+// notification per enabled channel of the job's project: the outbox. It is
+// one INSERT … SELECT, so a flip costs no extra round trip per channel.
+func enqueueNotifications(tx *gorm.DB, f *Flip) error {
+	err := tx.Exec(`INSERT INTO notifications
+		(channel_id, flip_id, reminder, state, attempts, last_error, next_attempt_at, created_at)
+		SELECT c.id, ?, 0, ?, 0, '', ?, ?
+		FROM channels c JOIN jobs j ON j.project_id = c.project_id
+		WHERE j.id = ? AND c.enabled = ?`,
+		f.ID, NotifyPending, f.CreatedAt, f.CreatedAt, f.JobID, true).Error
+	if err != nil {
+		return fmt.Errorf("enqueue notifications for flip %d: %w", f.ID, err)
+	}
+	return nil
+}
+
+// ClaimDueNotifications claims up to limit pending notifications whose time
+// has come and that nobody holds, for lease: their claimedUntil moves to
+// now+lease and their attempts count up, in one statement. Claimed rows are
+// invisible to other claimers until the lease runs out, so a notification
+// is sent twice only if its sender died mid-send (or overran the lease).
+//
+// On PostgreSQL the candidates are picked FOR UPDATE SKIP LOCKED, so
+// concurrent claimers never wait on each other nor take the same row; on
+// SQLite the single writer makes the conditional UPDATE atomic by itself.
+func (s *Store) ClaimDueNotifications(now time.Time, lease time.Duration, limit int) ([]Notification, error) {
+	now = now.UTC()
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var out []Notification
+	err := s.db.Raw(`UPDATE notifications SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM notifications
+			WHERE state = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+		RETURNING *`,
+		now.Add(lease), NotifyPending, now, now, limit).Scan(&out).Error
+	if err != nil {
+		return nil, translate(err, "claim notifications")
+	}
+	return out, nil
+}
+
+// Delivery is a claimed notification with everything needed to write its
+// message.
+type Delivery struct {
+	Notification Notification
+	Channel      Channel
+	Flip         Flip
+	Job          Job
+	Project      Project
+	LastPing     *Ping      // the job's latest success or failure ping at the flip, if any
+	LastRun      *CheckRun  // the job's latest check run at the flip, if any
+	DownSince    *time.Time // for a flip to up: when the job went down
+}
+
+// Deliveries loads the context of claimed notifications: their channels,
+// flips, jobs and projects in four queries for the whole batch, then per
+// distinct flip the latest ping, check run and (on recovery) the down flip
+// before it. A notification whose job or channel is gone is left out.
+func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	chIDs, flipIDs := []string{}, []int64{}
+	for _, n := range ns {
+		chIDs = append(chIDs, n.ChannelID)
+		flipIDs = append(flipIDs, n.FlipID)
+	}
+	var chans []Channel
+	var flips []Flip
+	if err := s.db.Where("id IN ?", chIDs).Find(&chans).Error; err != nil {
+		return nil, translate(err, "load channels")
+	}
+	if err := s.db.Where("id IN ?", flipIDs).Find(&flips).Error; err != nil {
+		return nil, translate(err, "load flips")
+	}
+	jobIDs := []string{}
+	for _, f := range flips {
+		jobIDs = append(jobIDs, f.JobID)
+	}
+	var jobs []Job
+	if err := s.db.Where("id IN ?", jobIDs).Find(&jobs).Error; err != nil {
+		return nil, translate(err, "load jobs")
+	}
+	projIDs := []string{}
+	for _, j := range jobs {
+		projIDs = append(projIDs, j.ProjectID)
+	}
+	var projects []Project
+	if err := s.db.Where("id IN ?", projIDs).Find(&projects).Error; err != nil {
+		return nil, translate(err, "load projects")
+	}
+	chByID, flipByID := byKey(chans, func(c Channel) string { return c.ID }), byKey(flips, func(f Flip) int64 { return f.ID })
+	jobByID, projByID := byKey(jobs, func(j Job) string { return j.ID }), byKey(projects, func(p Project) string { return p.ID })
+
+	type extra struct {
+		ping      *Ping
+		run       *CheckRun
+		downSince *time.Time
+	}
+	extras := map[int64]extra{}
+	out := make([]Delivery, 0, len(ns))
+	for _, n := range ns {
+		ch, ok1 := chByID[n.ChannelID]
+		f, ok2 := flipByID[n.FlipID]
+		j, ok3 := jobByID[f.JobID]
+		p, ok4 := projByID[j.ProjectID]
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			continue
+		}
+		x, seen := extras[f.ID]
+		if !seen {
+			var err error
+			if x.ping, x.run, x.downSince, err = s.flipContext(&j, &f); err != nil {
+				return nil, err
+			}
+			extras[f.ID] = x
+		}
+		out = append(out, Delivery{Notification: n, Channel: ch, Flip: f, Job: j, Project: p,
+			LastPing: x.ping, LastRun: x.run, DownSince: x.downSince})
+	}
+	return out, nil
+}
+
+// flipContext finds what a message about f reports besides the flip: the
+// latest success/failure ping and check run at the time of the flip, and
+// for a recovery when the job went down.
+func (s *Store) flipContext(j *Job, f *Flip) (*Ping, *CheckRun, *time.Time, error) {
+	var ping *Ping
+	if j.Heartbeat || !j.IsCheck() {
+		var ps []Ping
+		err := s.db.Omit("body").Where("job_id = ? AND created_at <= ? AND kind IN ?", j.ID, f.CreatedAt, []string{PingSuccess, PingFail}).
+			Order("n DESC").Limit(1).Find(&ps).Error
+		if err != nil {
+			return nil, nil, nil, translate(err, "last ping of job "+j.ID)
+		}
+		if len(ps) == 1 {
+			ping = &ps[0]
+		}
+	}
+	var run *CheckRun
+	if j.IsCheck() {
+		var rs []CheckRun
+		err := s.db.Where("job_id = ? AND created_at <= ?", j.ID, f.CreatedAt).Order("id DESC").Limit(1).Find(&rs).Error
+		if err != nil {
+			return nil, nil, nil, translate(err, "last check run of job "+j.ID)
+		}
+		if len(rs) == 1 {
+			run = &rs[0]
+		}
+	}
+	var since *time.Time
+	if f.ToStatus == StatusUp {
+		var fs []Flip
+		err := s.db.Where("job_id = ? AND id < ? AND to_status = ?", j.ID, f.ID, StatusDown).Order("id DESC").Limit(1).Find(&fs).Error
+		if err != nil {
+			return nil, nil, nil, translate(err, "down flip of job "+j.ID)
+		}
+		if len(fs) == 1 {
+			since = &fs[0].CreatedAt
+		}
+	}
+	return ping, run, since, nil
+}
+
+func byKey[T any, K comparable](items []T, key func(T) K) map[K]T {
+	m := make(map[K]T, len(items))
+	for _, it := range items {
+		m[key(it)] = it
+	}
+	return m
+}
+
+// MarkNotificationsSent records successful deliveries, and on their
+// channels when they last succeeded, in one transaction.
+func (s *Store) MarkNotificationsSent(ids []int64, channelIDs []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	at = at.UTC()
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		err := tx.Model(&Notification{}).Where("id IN ? AND state = ?", ids, NotifyPending).
+			Updates(map[string]any{"state": NotifySent, "sent_at": at, "claimed_until": nil, "last_error": ""}).Error
+		if err != nil {
+			return translate(err, "mark notifications sent")
+		}
+		if len(channelIDs) > 0 {
+			if err := tx.Model(&Channel{}).Where("id IN ?", channelIDs).Update("last_sent_at", at).Error; err != nil {
+				return translate(err, "record channel delivery")
+			}
+		}
+		return nil
+	})
+}
+
+// RetryNotification records a failed attempt that will be retried at next.
+func (s *Store) RetryNotification(n *Notification, sendErr error, next, at time.Time) error {
+	return s.failNotification(n, sendErr, map[string]any{"next_attempt_at": next.UTC()}, at)
+}
+
+// FailNotification records a failed attempt that will not be retried.
+func (s *Store) FailNotification(n *Notification, sendErr error, at time.Time) error {
+	return s.failNotification(n, sendErr, map[string]any{"state": NotifyFailed}, at)
+}
+
+func (s *Store) failNotification(n *Notification, sendErr error, set map[string]any, at time.Time) error {
+	msg := truncate(sendErr.Error(), MaxErrorText)
+	set["last_error"] = msg
+	set["claimed_until"] = nil
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Notification{}).Where("id = ? AND state = ?", n.ID, NotifyPending).Updates(set).Error; err != nil {
+			return translate(err, fmt.Sprintf("record failure of notification %d", n.ID))
+		}
+		err := tx.Model(&Channel{}).Where("id = ?", n.ChannelID).
+			Updates(map[string]any{"last_error": msg, "last_error_at": at.UTC()}).Error
+		return translate(err, "record channel error")
+	})
+}
+
+// Notifications returns the notifications of one flip, for tests and tools.
+func (s *Store) Notifications(flipID int64) ([]Notification, error) {
+	var out []Notification
+	if err := s.db.Where("flip_id = ?", flipID).Order("id").Find(&out).Error; err != nil {
+		return nil, translate(err, "list notifications")
+	}
+	return out, nil
+}
+
+// FlipNotification is a notification as listed with its flip.
+type FlipNotification struct {
+	ID            int64      `json:"id"`
+	FlipID        int64      `json:"-"`
+	ChannelID     string     `json:"channelId"`
+	ChannelName   string     `json:"channelName"`
+	ChannelKind   string     `json:"channelKind"`
+	Reminder      int        `json:"reminder"`
+	State         string     `json:"state"`
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"lastError"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt"` // when pending
+	SentAt        *time.Time `json:"sentAt"`
+}
+
+// FlipNotifications returns the notifications of the given flips, keyed by
+// flip id, in one query.
+func (s *Store) FlipNotifications(flipIDs []int64) (map[int64][]FlipNotification, error) {
+	out := make(map[int64][]FlipNotification, len(flipIDs))
+	if len(flipIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Notification
+		ChannelName string
+		ChannelKind string
+	}
+	err := s.db.Table("notifications").
+		Select("notifications.*, channels.name AS channel_name, channels.kind AS channel_kind").
+		Joins("JOIN channels ON channels.id = notifications.channel_id").
+		Where("notifications.flip_id IN ?", flipIDs).
+		Order("notifications.flip_id, notifications.reminder, notifications.id").
+		Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "list flip notifications")
+	}
+	for _, r := range rows {
+		fn := FlipNotification{ID: r.ID, FlipID: r.FlipID, ChannelID: r.ChannelID, ChannelName: r.ChannelName,
+			ChannelKind: r.ChannelKind, Reminder: r.Reminder, State: r.State, Attempts: r.Attempts,
+			LastError: r.LastError, SentAt: r.SentAt}
+		if r.State == NotifyPending {
+			next := r.NextAttemptAt
+			fn.NextAttemptAt = &next
+		}
+		out[r.FlipID] = append(out[r.FlipID], fn)
+	}
+	return out, nil
+}
+
+// EnqueueReminders writes a reminder for every enabled channel with
+// remindEvery set whose project has a job that is still down: reminder n
+// is due n×remindEvery after the down flip. Only the latest due reminder is
+// written (after an outage of CronPulse itself, one reminder, not a burst),
+// and the unique (flip, channel, reminder) index makes concurrent callers
+// harmless. It returns how many reminders it wrote.
+func (s *Store) EnqueueReminders(now time.Time) (int, error) {
+	now = now.UTC()
+	var cands []struct {
+		ChannelID   string
+		RemindEvery int
+		FlipID      int64
+		FlipAt      time.Time
+	}
+	err := s.db.Raw(`SELECT c.id AS channel_id, c.remind_every AS remind_every, f.id AS flip_id, f.created_at AS flip_at
+		FROM jobs j
+		JOIN channels c ON c.project_id = j.project_id
+		JOIN flips f ON f.job_id = j.id
+		WHERE j.status = ? AND c.enabled = ? AND c.remind_every > 0 AND f.to_status = ?
+		  AND f.id = (SELECT MAX(f2.id) FROM flips f2 WHERE f2.job_id = j.id)`,
+		StatusDown, true, StatusDown).Scan(&cands).Error
+	if err != nil {
+		return 0, translate(err, "find due reminders")
+	}
+	written := 0
+	for _, c := range cands {
+		n := int(now.Sub(c.FlipAt) / (time.Duration(c.RemindEvery) * time.Minute))
+		if n < 1 {
+			continue
+		}
+		row := &Notification{ChannelID: c.ChannelID, FlipID: c.FlipID, Reminder: n, State: NotifyPending,
+			NextAttemptAt: now, CreatedAt: now}
+		res := s.db.Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+		if res.Error != nil {
+			return written, translate(res.Error, "enqueue reminder")
+		}
+		written += int(res.RowsAffected)
+	}
+	if written > 0 {
+		s.flipWritten()
+	}
+	return written, nil
+}
+
+// ChangeStatus sets a job's status to `to` and, when that is a flip (see
+// IsFlip), writes the flip and its notifications in the same transaction.
+// The engine moves jobs through its own paths; this one serves operators'
+// tools, benchmarks and tests that drive alerts without it. It returns the
+// flip, or nil when the change was not one.
+func (s *Store) ChangeStatus(jobID, to, reason string, at time.Time) (*Flip, error) {
+	var flip *Flip
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		var j Job
+		if err := tx.Select("id", "status").Where("id = ?", jobID).Take(&j).Error; err != nil {
+			return translate(err, "job "+jobID)
+		}
+		if err := tx.Model(&Job{}).Where("id = ?", jobID).Update("status", to).Error; err != nil {
+			return translate(err, "set status of job "+jobID)
+		}
+		if !IsFlip(j.Status, to) {
+			return nil
+		}
+		var err error
+		flip, err = s.insertFlip(tx, jobID, j.Status, to, reason, at)
+		return err
+	})
+	return flip, err
+}
