@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ func ParseSchedule(expr, tz string) (*Schedule, error) {
 	if !strings.HasPrefix(expr, "@") && len(strings.Fields(expr)) != 5 {
 		return nil, invalid("schedule", "must be a 5-field cron expression (minute hour day-of-month month day-of-week), a descriptor such as @hourly, or @every <duration>")
 	}
-	parsed, err := cronParser.Parse(expr)
+	parsed, err := cronParser.Parse(sundayAsZero(expr))
 	if err != nil {
 		return nil, invalid("schedule", "invalid cron expression: %s", cronErrorText(err))
 	}
@@ -72,6 +73,29 @@ func ParseSchedule(expr, tz string) (*Schedule, error) {
 		return nil, invalid("schedule", "never matches a date")
 	}
 	return s, nil
+}
+
+// dowSevenRange matches a day-of-week range ending on 7 ("5-7").
+var dowSevenRange = regexp.MustCompile(`^([0-7])-7$`)
+
+// sundayAsZero rewrites a 7 in the day-of-week field of a 5-field expression
+// to 0: crontab(5) accepts both for Sunday, robfig/cron only 0.
+func sundayAsZero(expr string) string {
+	f := strings.Fields(expr)
+	if len(f) != 5 {
+		return expr
+	}
+	parts := strings.Split(f[4], ",")
+	for i, p := range parts {
+		switch m := dowSevenRange.FindStringSubmatch(p); {
+		case p == "7", m != nil && m[1] == "7":
+			parts[i] = "0"
+		case m != nil:
+			parts[i] = m[1] + "-6,0"
+		}
+	}
+	f[4] = strings.Join(parts, ",")
+	return strings.Join(f, " ")
 }
 
 // cronErrorText trims robfig/cron's messages to something a user can act on.
@@ -151,12 +175,32 @@ func (s *Schedule) Next(t time.Time) time.Time {
 			_, off := time.Date(w.Year(), w.Month(), w.Day()-1, w.Hour(), w.Minute(), 0, 0, s.loc).Zone()
 			abs = w.Add(-time.Duration(off) * time.Second)
 		}
+		abs = s.firstOccurrence(abs, t)
 		if abs.After(t) {
 			return abs.UTC()
 		}
 		w = w.Add(time.Minute)
 	}
 	return time.Time{}
+}
+
+// firstOccurrence returns the earliest instant after t whose wall clock in
+// the schedule's zone reads the same as abs's. A wall time that happens twice
+// (the hour repeated when clocks fall back) thus runs the first time: Go's
+// time.Date picks the first occurrence west of Greenwich but the second one
+// east of it (Berlin's 02:30 on the last Sunday of October).
+func (s *Schedule) firstOccurrence(abs, t time.Time) time.Time {
+	_, now := abs.In(s.loc).Zone()
+	_, before := abs.Add(-24 * time.Hour).In(s.loc).Zone()
+	if before <= now {
+		return abs
+	}
+	earlier := abs.Add(-time.Duration(before-now) * time.Second)
+	a, e := abs.In(s.loc), earlier.In(s.loc)
+	if e.Day() == a.Day() && e.Hour() == a.Hour() && e.Minute() == a.Minute() && earlier.After(t) {
+		return earlier
+	}
+	return abs
 }
 
 // NextN returns the next n ticks after t.
