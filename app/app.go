@@ -11,6 +11,7 @@ import (
 	"github.com/cronpulse/cronpulse/handlers"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/notifier"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -57,6 +58,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		RateLimit: cfg.APIRateLimit,
 		Now:       d.Now,
 		Hooks:     d.Hooks,
+		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
 	})
 	api.Register(f.Group("/api/v1"))
 	handlers.RegisterPing(f, handlers.PingOptions{
@@ -65,6 +67,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Now:       d.Now,
 		BodyLimit: cfg.PingBodyLimit,
 		RateLimit: cfg.PingRateLimit,
+		History:   cfg.PingHistory,
 	})
 	handlers.RegisterWeb(f)
 	return f
@@ -112,6 +115,18 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := eng.Start(ctx); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
+	// The notifier starts after the engine and stops after it, so that
+	// flips written while the engine winds down are still sent (or left in
+	// the outbox for the next start).
+	notify := notifier.NewWorker(notifier.WorkerOptions{
+		Store:        s.Store,
+		Dispatcher:   notifier.NewDispatcher(NotifierConfig(s.Config, nil)),
+		Log:          s.Log,
+		PollInterval: s.Config.NotifyPollInterval,
+		Concurrency:  s.Config.NotifyConcurrency,
+	})
+	s.Store.SetFlipListener(notify.Nudge)
+	notify.Start(context.Background())
 	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,
 		Deleted: eng.JobDeleted,
@@ -134,5 +149,30 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := f.ShutdownWithTimeout(s.Config.ShutdownWait); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		s.Log.Warn("http shutdown", slog.Any("error", err))
 	}
-	return eng.Stop()
+	engErr := eng.Stop()
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownWait)
+	defer cancel()
+	if err := notify.Stop(stopCtx); err != nil {
+		s.Log.Warn("notifier shutdown: undelivered notifications stay in the outbox", slog.Any("error", err))
+	}
+	s.Store.SetFlipListener(nil)
+	return engErr
+}
+
+// NotifierConfig is the senders' configuration: SMTP, Slack's API, links.
+func NotifierConfig(cfg *Config, now func() time.Time) notifier.Config {
+	return notifier.Config{
+		BaseURL:     cfg.BaseURL,
+		SlackAPIURL: cfg.SlackAPIURL,
+		UserAgent:   "CronPulse/" + Version,
+		Now:         now,
+		SMTP: notifier.SMTPConfig{
+			Host:     cfg.SMTPHost,
+			Port:     cfg.SMTPPort,
+			Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword,
+			From:     cfg.SMTPFrom,
+			TLS:      cfg.SMTPTLS,
+		},
+	}
 }
