@@ -7,6 +7,7 @@ package migrations
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func Apply(db *gorm.DB, log *slog.Logger) (int, error) {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	applied := 0
-	for _, m := range All {
+	for _, m := range ordered(All) {
 		done, err := applyOne(db, dialect, m)
 		if err != nil {
 			return applied, err
@@ -78,6 +79,15 @@ func Apply(db *gorm.DB, log *slog.Logger) (int, error) {
 		}
 	}
 	return applied, nil
+}
+
+// ordered returns ms sorted by version. Migrations are appended to All by
+// whoever writes them, not always in version order; applying them by
+// version gives every fresh database the same history.
+func ordered(ms []Migration) []Migration {
+	out := slices.Clone(ms)
+	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	return out
 }
 
 // applyOne runs m unless it is already recorded. On PostgreSQL a
