@@ -1,7 +1,83 @@
 package checker
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
 
-// startWatchdog registers the heartbeat watchdog. (Filled in by the
-// heartbeat work.)
-func (e *Engine) startWatchdog(ctx context.Context) error { return nil }
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/go-co-op/gocron/v2"
+)
+
+// WatchdogInterval is how often the heartbeat watchdog looks for due jobs.
+// A deadline is therefore acted on at most about this long after it passes.
+const WatchdogInterval = time.Second
+
+// watchdogBatch is how many due jobs one transaction handles. Small enough
+// that a SQLite write lock is never held long (pings wait on it), large
+// enough that 100,000 deadlines at once are a few hundred transactions.
+const watchdogBatch = 500
+
+// watchdogMaxRounds bounds one tick (watchdogBatch × this many jobs); what
+// is left is picked up by the next tick.
+const watchdogMaxRounds = 400
+
+// startWatchdog registers the heartbeat watchdog: a gocron job that runs at
+// once (so deadlines that passed while the server was off are acted on
+// right after start) and then every WatchdogInterval, never overlapping
+// itself.
+func (e *Engine) startWatchdog(ctx context.Context) error {
+	_, err := e.sched.NewJob(
+		gocron.DurationJob(WatchdogInterval),
+		gocron.NewTask(func() {
+			if _, err := e.CheckHeartbeats(ctx); err != nil {
+				e.log.Error("heartbeat watchdog tick", slog.Any("error", err))
+			}
+		}),
+		gocron.WithName("heartbeat-watchdog"),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		gocron.WithStartAt(gocron.WithStartImmediately()),
+	)
+	if err != nil {
+		return fmt.Errorf("schedule heartbeat watchdog: %w", err)
+	}
+	return nil
+}
+
+// CheckHeartbeats is one watchdog tick: it reads the jobs whose alert
+// deadline has passed (through the alertAt index, never all jobs) and moves
+// each to the state it should be in now (see models.EvaluateHeartbeat),
+// writing a flip with every alerting change. A tick with nothing due is one
+// indexed query.
+func (e *Engine) CheckHeartbeats(ctx context.Context) (models.HeartbeatResult, error) {
+	now := e.now()
+	var total models.HeartbeatResult
+	for round := 0; round < watchdogMaxRounds; round++ {
+		if err := ctx.Err(); err != nil {
+			return total, nil // shutting down; the next start picks up the rest
+		}
+		jobs, err := e.store.DueHeartbeats(now, watchdogBatch)
+		if err != nil {
+			return total, err
+		}
+		res, err := e.store.ApplyHeartbeats(jobs, now)
+		if err != nil {
+			return total, err
+		}
+		total.Updated += res.Updated
+		total.Flips += res.Flips
+		total.Skipped += res.Skipped
+		// Stop when the due set is exhausted, or when nothing in this round
+		// could be written (those jobs were changed by someone else and are
+		// read again on the next tick).
+		if len(jobs) < watchdogBatch || res.Updated == 0 {
+			break
+		}
+	}
+	if total.Flips > 0 || total.Skipped > 0 {
+		e.log.Info("heartbeat watchdog", slog.Int("updated", total.Updated),
+			slog.Int("flips", total.Flips), slog.Int("skipped", total.Skipped))
+	}
+	return total, nil
+}

@@ -324,7 +324,12 @@ func TestHeartbeatAcrossDST(t *testing.T) {
 		{"new york spring 09:00", "0 9 * * *", "America/New_York", utc(2024, 3, 9, 14, 0), utc(2024, 3, 10, 13, 0)},
 		// New York falls back on 2024-11-03: a 09:00 job comes 25 hours later.
 		{"new york fall 09:00", "0 9 * * *", "America/New_York", utc(2024, 11, 2, 13, 0), utc(2024, 11, 3, 14, 0)},
-		// Berlin falls back on 2024-10-27: a 09:00 job comes 25 hours later.
+		// Berlin falls back on 2024-10-27: 02:30 happens twice; the first is
+		// the expected tick (00:30 UTC)...
+		{"berlin fall first 02:30", "30 2 * * *", "Europe/Berlin", utc(2024, 10, 26, 0, 30), utc(2024, 10, 27, 0, 30)},
+		// ...and a ping at it expects the next day, not the repeated hour.
+		{"berlin fall no repeat", "30 2 * * *", "Europe/Berlin", utc(2024, 10, 27, 0, 31), utc(2024, 10, 28, 1, 30)},
+		// A 09:00 job comes 25 hours later.
 		{"berlin fall 09:00", "0 9 * * *", "Europe/Berlin", utc(2024, 10, 26, 7, 0), utc(2024, 10, 27, 8, 0)},
 		// Berlin springs forward on 2024-03-31: 09:00 CEST is 07:00 UTC.
 		{"berlin spring 09:00", "0 9 * * *", "Europe/Berlin", utc(2024, 3, 30, 8, 0), utc(2024, 3, 31, 7, 0)},
