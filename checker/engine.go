@@ -37,6 +37,7 @@ type Engine struct {
 	log   *slog.Logger
 	clock clockwork.Clock
 	sched gocron.Scheduler
+	check checkState // HTTP checks (checks.go)
 }
 
 // New builds an engine; nothing runs until Start.
@@ -77,6 +78,7 @@ func (e *Engine) Stop() error {
 	if err := e.sched.Shutdown(); err != nil {
 		return fmt.Errorf("stop scheduler: %w", err)
 	}
+	e.stopChecks()
 	return nil
 }
 

@@ -29,6 +29,7 @@ var All = []Migration{
 	initial,
 	notifications,
 	heartbeats,
+	checkDue,
 }
 
 var placeholders = map[string]map[string]string{
