@@ -30,8 +30,14 @@ const (
 
 func TestCompleteWorkflowExample(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
-		_, err := exec.LookPath(tool)
-		require.NoError(t, err, "the workflow test needs %s on PATH (.ci/run installs it)", tool)
+		if _, err := exec.LookPath(tool); err != nil {
+			// In CI a missing tool is a failure (.ci/run installs them); on a
+			// developer's machine without jq the rest of the suite still runs.
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("the workflow test needs %s on PATH: %v", tool, err)
+			}
+			t.Skipf("the workflow test needs %s on PATH (.ci/run installs it)", tool)
+		}
 	}
 	script, err := os.ReadFile("testdata/workflow.sh")
 	require.NoError(t, err)
