@@ -185,3 +185,49 @@ func flip4(s string) string {
 	}
 	return string(out)
 }
+
+// TestPingKeyIsACapability: a project's pingKey with a job's slug pings the
+// job, so it is shown only where pingUrl would be.
+func TestPingKeyIsACapability(t *testing.T) {
+	eachEnv(t, nil, func(t *testing.T, e *env) {
+		p := e.project("P")
+		cases := []struct {
+			perms []string
+			sees  bool
+		}{
+			{[]string{models.PermReadProjects}, false},
+			{[]string{models.PermWriteProjects}, false},
+			{[]string{models.PermReadProjects, models.PermWriteJobs}, true},
+			{[]string{models.PermAll}, true},
+		}
+		stored, err := e.store.Project(p)
+		require.NoError(t, err)
+		for _, c := range cases {
+			key := e.key("k", c.perms...)
+			r := e.do("GET", "/api/v1/projects/"+p, key, "")
+			require.Equal(t, 200, r.Code)
+			var one map[string]any
+			r.JSON(t, &one)
+			r = e.do("GET", "/api/v1/projects", key, "")
+			require.Equal(t, 200, r.Code)
+			var list []map[string]any
+			r.JSON(t, &list)
+			require.Len(t, list, 1)
+			for where, proj := range map[string]map[string]any{"get": one, "list": list[0]} {
+				if c.sees {
+					assert.Equal(t, stored.PingKey, proj["pingKey"], "%s with %v", where, c.perms)
+				} else {
+					assert.NotContains(t, proj, "pingKey", "%s with %v", where, c.perms)
+				}
+				assert.Equal(t, "P", proj["name"])
+			}
+			if !c.sees {
+				assert.NotContains(t, string(r.Body), stored.PingKey)
+			}
+		}
+		// Creating with write:projects alone does not reveal it either.
+		r := e.do("POST", "/api/v1/projects", e.key("w", models.PermWriteProjects), `{"name": "Q"}`)
+		require.Equal(t, 201, r.Code)
+		assert.NotContains(t, string(r.Body), "pingKey")
+	})
+}

@@ -6,10 +6,22 @@ import (
 )
 
 // projectView is a project as the API shows it: CronPulse embeds a short
-// form of its jobs.
+// form of its jobs. PingKey shadows the project's own field: the ping key
+// with a job's slug is a ping URL, so it is shown only to keys that may see
+// ping URLs (write:jobs), like a job's pingUrl.
 type projectView struct {
 	*models.Project
-	Jobs []models.JobSummary `json:"jobs"`
+	PingKey *string             `json:"pingKey,omitempty"`
+	Jobs    []models.JobSummary `json:"jobs"`
+}
+
+// projectView renders p with its job summaries for the request's key.
+func (a *API) projectView(c *fiber.Ctx, p *models.Project, jobs []models.JobSummary) projectView {
+	v := projectView{Project: p, Jobs: orEmpty(jobs)}
+	if k := apiKey(c); k != nil && k.Can(models.PermWriteJobs) {
+		v.PingKey = &p.PingKey
+	}
+	return v
 }
 
 func (a *API) listProjects(c *fiber.Ctx) error {
@@ -37,7 +49,7 @@ func (a *API) listProjects(c *fiber.Ctx) error {
 	}
 	out := make([]projectView, len(projects))
 	for i := range projects {
-		out[i] = projectView{Project: &projects[i], Jobs: orEmpty(jobs[projects[i].ID])}
+		out[i] = a.projectView(c, &projects[i], jobs[projects[i].ID])
 	}
 	return c.JSON(out)
 }
@@ -50,12 +62,12 @@ func orEmpty[T any](s []T) []T {
 }
 
 // viewProject loads the embedded job summaries for one project.
-func (a *API) viewProject(p *models.Project) (projectView, error) {
+func (a *API) viewProject(c *fiber.Ctx, p *models.Project) (projectView, error) {
 	jobs, err := a.store.JobSummaries([]string{p.ID})
 	if err != nil {
 		return projectView{}, err
 	}
-	return projectView{Project: p, Jobs: orEmpty(jobs[p.ID])}, nil
+	return a.projectView(c, p, jobs[p.ID]), nil
 }
 
 func (a *API) createProject(c *fiber.Ctx) error {
@@ -70,7 +82,7 @@ func (a *API) createProject(c *fiber.Ctx) error {
 	if err := a.store.CreateProject(p); err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(projectView{Project: p, Jobs: []models.JobSummary{}})
+	return c.Status(fiber.StatusCreated).JSON(a.projectView(c, p, nil))
 }
 
 func (a *API) getProject(c *fiber.Ctx) error {
@@ -78,7 +90,7 @@ func (a *API) getProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.viewProject(p)
+	v, err := a.viewProject(c, p)
 	if err != nil {
 		return err
 	}
@@ -94,7 +106,7 @@ func (a *API) updateProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.viewProject(p)
+	v, err := a.viewProject(c, p)
 	if err != nil {
 		return err
 	}
