@@ -87,6 +87,7 @@ func TestPermissionMatrix(t *testing.T) {
 				if want {
 					assert.NotContains(t, []int{401, 403}, r.Code, "%s with %s: %s", name, perm, r.Body)
 					assert.Less(t, r.Code, 500, "%s with %s: %s", name, perm, r.Body)
+					assert.NotContains(t, string(r.Body), "no such API route", "%s: the request must reach the route", name)
 				} else {
 					assert.Equal(t, http.StatusForbidden, r.Code, "%s with %s: %s", name, perm, r.Body)
 					assert.Contains(t, r.Error(t), rt.Permission, "a 403 names the missing permission")
