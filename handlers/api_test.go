@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -329,5 +331,55 @@ func TestLastUsedAtIsRecorded(t *testing.T) {
 			k, err := e.store.APIKeyByPrefix(models.KeyPrefix(key))
 			return err == nil && k.LastUsedAt != nil
 		}, 5*time.Second, 10*time.Millisecond)
+	})
+}
+
+// TestPUTKeepsConcurrentCounterUpdates: a PUT rewrites the whole job row, so
+// it must not write back counters that the ping writer or the checker
+// changed while it ran (a lost update). Another transaction holds the row,
+// updated but not committed, while the PUT starts.
+func TestPUTKeepsConcurrentCounterUpdates(t *testing.T) {
+	eachEnv(t, nil, func(t *testing.T, e *env) {
+		p := e.project("P")
+		id := e.job(p, "J")
+		tx := e.store.DB().Begin()
+		require.NoError(t, tx.Error)
+		require.NoError(t, tx.Exec("UPDATE jobs SET ping_count = 5, last_status = 'success' WHERE id = ?", id).Error)
+
+		done := make(chan response, 1)
+		go func() {
+			req := httptest.NewRequest("PUT", "/api/v1/jobs/"+id, strings.NewReader(`{"name": "Renamed"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-API-Key", e.admin)
+			res, err := e.app.Test(req, -1)
+			if err != nil {
+				done <- response{Code: -1, Body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body) // a short read shows up as a wrong body below
+			done <- response{Code: res.StatusCode, Body: b}
+		}()
+		if e.db.Name == "postgres" {
+			// Wait until the PUT is blocked behind this transaction.
+			var pid int
+			require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error)
+			require.Eventually(t, func() bool {
+				var n int
+				err := e.store.DB().Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error
+				return err == nil && n > 0
+			}, 10*time.Second, 5*time.Millisecond)
+		} else {
+			// SQLite: the PUT's transaction waits for the write lock this one
+			// holds; give it the chance to start.
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.NoError(t, tx.Commit().Error)
+		r := <-done
+		require.Equal(t, 200, r.Code, "%s", r.Body)
+		j := e.mustJob(id)
+		assert.Equal(t, "Renamed", j.Name)
+		assert.EqualValues(t, 5, j.PingCount, "the PUT must not write back a stale ping count")
+		assert.Equal(t, "success", j.LastStatus)
 	})
 }
