@@ -18,6 +18,7 @@ import (
 	"github.com/cronpulse/cronpulse/models/modelstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 )
 
 func TestUnknownIDsAre404(t *testing.T) {
@@ -360,20 +361,7 @@ func TestPUTKeepsConcurrentCounterUpdates(t *testing.T) {
 			b, _ := io.ReadAll(res.Body) // a short read shows up as a wrong body below
 			done <- response{Code: res.StatusCode, Body: b}
 		}()
-		if e.db.Name == "postgres" {
-			// Wait until the PUT is blocked behind this transaction.
-			var pid int
-			require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error)
-			require.Eventually(t, func() bool {
-				var n int
-				err := e.store.DB().Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error
-				return err == nil && n > 0
-			}, 10*time.Second, 5*time.Millisecond)
-		} else {
-			// SQLite: the PUT's transaction waits for the write lock this one
-			// holds; give it the chance to start.
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitBlockedBehind(t, e, tx)
 		require.NoError(t, tx.Commit().Error)
 		r := <-done
 		require.Equal(t, 200, r.Code, "%s", r.Body)
@@ -382,4 +370,56 @@ func TestPUTKeepsConcurrentCounterUpdates(t *testing.T) {
 		assert.EqualValues(t, 5, j.PingCount, "the PUT must not write back a stale ping count")
 		assert.Equal(t, "success", j.LastStatus)
 	})
+}
+
+// TestCreateJobInProjectBeingDeleted: a project deleted while a job is being
+// created in it gives the job request a 400 naming projectId (or the job is
+// created and then removed with its project), never a 500.
+func TestCreateJobInProjectBeingDeleted(t *testing.T) {
+	eachEnv(t, nil, func(t *testing.T, e *env) {
+		p := e.project("Doomed")
+		tx := e.store.DB().Begin()
+		require.NoError(t, tx.Error)
+		require.NoError(t, tx.Exec("DELETE FROM projects WHERE id = ?", p).Error)
+
+		done := make(chan response, 1)
+		go func() {
+			req := httptest.NewRequest("POST", "/api/v1/jobs", strings.NewReader(validJob(p)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-API-Key", e.admin)
+			res, err := e.app.Test(req, -1)
+			if err != nil {
+				done <- response{Code: -1, Body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body) // a short read shows up as a wrong body below
+			done <- response{Code: res.StatusCode, Body: b}
+		}()
+		waitBlockedBehind(t, e, tx)
+		require.NoError(t, tx.Commit().Error)
+		r := <-done
+		assert.Equal(t, http.StatusBadRequest, r.Code, "%s", r.Body)
+		assert.Contains(t, r.Error(t), "projectId")
+		assert.EqualValues(t, 0, e.count("jobs"))
+	})
+}
+
+// waitBlockedBehind waits until another connection is blocked behind tx
+// (PostgreSQL), or gives it a moment to start waiting for the write lock tx
+// holds (SQLite, where waiting cannot be observed; the outcome is the same
+// either way, the wait only makes the race likely).
+func waitBlockedBehind(t *testing.T, e *env, tx *gorm.DB) {
+	t.Helper()
+	if e.db.Name != "postgres" {
+		time.Sleep(100 * time.Millisecond)
+		return
+	}
+	var pid int
+	require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error)
+	require.Eventually(t, func() bool {
+		var n int
+		err := e.store.DB().Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error
+		return err == nil && n > 0
+	}, 10*time.Second, 5*time.Millisecond)
 }

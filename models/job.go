@@ -135,13 +135,21 @@ func (s *Store) CreateJob(j *Job) error {
 }
 
 // requireProject fails with a validation error naming projectId when the
-// project does not exist.
+// project does not exist. On PostgreSQL it holds the project row (FOR KEY
+// SHARE) until the transaction ends: a project deleted meanwhile would
+// otherwise pass this check and fail the insert's foreign key, a 500 instead
+// of this 400. (SQLite transactions here take the write lock, so nothing
+// can delete in between.)
 func requireProject(tx *gorm.DB, id string) error {
-	var n int64
-	if err := tx.Model(&Project{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	q := tx.Model(&Project{}).Select("id").Where("id = ?", id)
+	if tx.Dialector.Name() == string(Postgres) {
+		q = q.Clauses(clause.Locking{Strength: "KEY SHARE"})
+	}
+	var ids []string
+	if err := q.Limit(1).Pluck("id", &ids).Error; err != nil {
 		return translate(err, "find project")
 	}
-	if n == 0 {
+	if len(ids) == 0 {
 		return invalid("projectId", "project %q does not exist", id)
 	}
 	return nil
