@@ -423,3 +423,34 @@ func waitBlockedBehind(t *testing.T, e *env, tx *gorm.DB) {
 		return err == nil && n > 0
 	}, 10*time.Second, 5*time.Millisecond)
 }
+
+// TestUpdateProjectBeingDeleted: a PUT racing a DELETE of the same project
+// must not bring the project back.
+func TestUpdateProjectBeingDeleted(t *testing.T) {
+	eachEnv(t, nil, func(t *testing.T, e *env) {
+		p := e.project("Doomed")
+		tx := e.store.DB().Begin()
+		require.NoError(t, tx.Error)
+		require.NoError(t, tx.Exec("DELETE FROM projects WHERE id = ?", p).Error)
+
+		done := make(chan response, 1)
+		go func() {
+			req := httptest.NewRequest("PUT", "/api/v1/projects/"+p, strings.NewReader(`{"name": "Renamed"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-API-Key", e.admin)
+			res, err := e.app.Test(req, -1)
+			if err != nil {
+				done <- response{Code: -1, Body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body) // a short read shows up as a wrong body below
+			done <- response{Code: res.StatusCode, Body: b}
+		}()
+		waitBlockedBehind(t, e, tx)
+		require.NoError(t, tx.Commit().Error)
+		r := <-done
+		assert.Equal(t, http.StatusNotFound, r.Code, "%s", r.Body)
+		assert.EqualValues(t, 0, e.count("projects"), "the deleted project stays deleted")
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Project groups jobs and notification channels.
@@ -146,14 +147,29 @@ func (s *Store) JobSummaries(projectIDs []string) (map[string][]JobSummary, erro
 func (s *Store) UpdateProject(id string, r *ProjectRequest) (*Project, error) {
 	var p Project
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", id).Take(&p).Error; err != nil {
+		q := tx.Where("id = ?", id)
+		if s.dialect == Postgres {
+			// Hold the row from read to write. GORM's Save inserts when its
+			// UPDATE matches nothing, so without the lock a project deleted
+			// in between came back (empty: its jobs were gone).
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Take(&p).Error; err != nil {
 			return translate(err, "project "+id)
 		}
 		if err := r.Patch(&p); err != nil {
 			return err
 		}
 		p.UpdatedAt = s.Now()
-		return tx.Save(&p).Error
+		res := tx.Model(&Project{}).Where("id = ?", p.ID).
+			Updates(map[string]any{"name": p.Name, "url": p.URL, "updated_at": p.UpdatedAt})
+		if res.Error != nil {
+			return translate(res.Error, "save project "+id)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("project %s: %w", id, ErrNotFound)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
