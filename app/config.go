@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -35,6 +36,16 @@ type Config struct {
 	CheckPerHost     int  // CHECK_PER_HOST: HTTP checks in flight per target host
 	CheckAllowPriv   bool // CHECK_ALLOW_PRIVATE: may checks call loopback/private addresses
 	CheckHistory     int  // CHECK_HISTORY: check runs kept per job
+
+	SMTPHost           string        // SMTP_HOST: mail server for e-mail channels ("" = e-mail off)
+	SMTPPort           int           // SMTP_PORT
+	SMTPUsername       string        // SMTP_USERNAME ("" = no AUTH)
+	SMTPPassword       string        // SMTP_PASSWORD
+	SMTPFrom           string        // SMTP_FROM
+	SMTPTLS            string        // SMTP_TLS: auto, starttls, tls or none
+	SlackAPIURL        string        // SLACK_API_URL: Slack's Web API (or a proxy / test server)
+	NotifyConcurrency  int           // NOTIFY_CONCURRENCY: deliveries in flight at once
+	NotifyPollInterval time.Duration // NOTIFY_POLL_INTERVAL: how often the outbox is read without a nudge
 }
 
 // setting is one environment key with its default.
@@ -106,6 +117,48 @@ var settings = []setting{
 		return nil
 	}},
 	intSetting("CHECK_HISTORY", "1000", 1, 1_000_000, func(c *Config, n int) { c.CheckHistory = n }),
+	{"SMTP_HOST", "", func(c *Config, v string) error {
+		if strings.ContainsAny(v, " /:") {
+			return errors.New("must be a host name or address, without port or scheme")
+		}
+		c.SMTPHost = v
+		return nil
+	}},
+	intSetting("SMTP_PORT", "587", 1, 65535, func(c *Config, n int) { c.SMTPPort = n }),
+	{"SMTP_USERNAME", "", func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{"SMTP_PASSWORD", "", func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{"SMTP_FROM", "CronPulse <cronpulse@localhost>", func(c *Config, v string) error {
+		if _, err := mail.ParseAddress(v); err != nil {
+			return errors.New("must be an e-mail address such as CronPulse <alerts@example.com>")
+		}
+		c.SMTPFrom = v
+		return nil
+	}},
+	{"SMTP_TLS", "auto", func(c *Config, v string) error {
+		switch v {
+		case "auto", "starttls", "tls", "none":
+			c.SMTPTLS = v
+			return nil
+		}
+		return errors.New("must be auto, starttls, tls or none")
+	}},
+	{"SLACK_API_URL", "https://slack.com/api/", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("must be an absolute http(s) URL such as https://slack.com/api/")
+		}
+		c.SlackAPIURL = strings.TrimRight(v, "/") + "/"
+		return nil
+	}},
+	intSetting("NOTIFY_CONCURRENCY", "16", 1, 1000, func(c *Config, n int) { c.NotifyConcurrency = n }),
+	{"NOTIFY_POLL_INTERVAL", "2s", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > time.Hour {
+			return errors.New("must be a duration from 10ms to 1h, such as 2s")
+		}
+		c.NotifyPollInterval = d
+		return nil
+	}},
 }
 
 // intSetting is a whole-number setting within [min, max].

@@ -17,6 +17,8 @@ type API struct {
 	auth    *authenticator
 	limiter *rateLimiter
 	hooks   JobHooks
+	// channels sends test messages for POST /channels/{id}/test (nil: 503).
+	channels ChannelTester
 }
 
 // JobHooks lets the monitoring engine hear about changes made through the
@@ -37,6 +39,8 @@ type APIOptions struct {
 	RateLimit int              // requests per key per minute
 	Now       func() time.Time // nil: time.Now
 	Hooks     JobHooks
+	// Channels sends channel test messages; nil answers 503.
+	Channels ChannelTester
 }
 
 // NewAPI builds the API handlers.
@@ -46,12 +50,13 @@ func NewAPI(o APIOptions) *API {
 		now = time.Now
 	}
 	return &API{
-		store:   o.Store,
-		baseURL: o.BaseURL,
-		log:     o.Log,
-		auth:    &authenticator{store: o.Store, log: o.Log, now: now, touched: map[string]time.Time{}},
-		limiter: newRateLimiter(o.RateLimit, now),
-		hooks:   o.Hooks,
+		store:    o.Store,
+		baseURL:  o.BaseURL,
+		log:      o.Log,
+		auth:     &authenticator{store: o.Store, log: o.Log, now: now, touched: map[string]time.Time{}},
+		limiter:  newRateLimiter(o.RateLimit, now),
+		hooks:    o.Hooks,
+		channels: o.Channels,
 	}
 }
 
@@ -85,6 +90,13 @@ var Routes = []Route{
 	{"GET", "/jobs/:id/flips", models.PermReadJobs, func(a *API) fiber.Handler { return a.listFlips }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+
+	{"GET", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.listChannels }},
+	{"POST", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.createChannel }},
+	{"GET", "/channels/:id", models.PermAll, func(a *API) fiber.Handler { return a.getChannel }},
+	{"PUT", "/channels/:id", models.PermAll, func(a *API) fiber.Handler { return a.updateChannel }},
+	{"DELETE", "/channels/:id", models.PermAll, func(a *API) fiber.Handler { return a.deleteChannel }},
+	{"POST", "/channels/:id/test", models.PermAll, func(a *API) fiber.Handler { return a.testChannel }},
 
 	{"GET", "/api-keys", models.PermAll, func(a *API) fiber.Handler { return a.listAPIKeys }},
 	{"POST", "/api-keys", models.PermAll, func(a *API) fiber.Handler { return a.createAPIKey }},

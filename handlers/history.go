@@ -117,13 +117,31 @@ func (a *API) listFlips(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := listPage[models.Flip]{Data: orEmpty(flips)}
+	out := listPage[flipView]{}
 	if len(flips) > limit {
-		out.Data = flips[:limit]
+		flips = flips[:limit]
 		next := strconv.FormatInt(flips[limit-1].ID, 10)
 		out.NextCursor = &next
 	}
+	ids := make([]int64, len(flips))
+	for i := range flips {
+		ids[i] = flips[i].ID
+	}
+	notes, err := a.store.FlipNotifications(ids) // one query for the page
+	if err != nil {
+		return err
+	}
+	out.Data = make([]flipView, len(flips))
+	for i := range flips {
+		out.Data[i] = flipView{Flip: flips[i], Notifications: orEmpty(notes[flips[i].ID])}
+	}
 	return c.JSON(out)
+}
+
+// flipView is a flip with the delivery state of its notifications.
+type flipView struct {
+	models.Flip
+	Notifications []models.FlipNotification `json:"notifications"`
 }
 
 // setPaused serves POST /jobs/:id/pause and /resume.
