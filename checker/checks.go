@@ -37,6 +37,7 @@ const (
 	pruneEvery    = 5 * time.Minute
 	prunePage     = 500 // jobs per retention transaction
 	writerBatch   = 1000
+	maxUnstored   = 4 * dispatchBatch // launched but not yet stored checks before dispatch waits
 )
 
 // checkState is the engine's HTTP-check machinery.
@@ -186,7 +187,13 @@ func (e *Engine) dispatch() {
 	if c.stopping.Load() {
 		return
 	}
-	for {
+	for !c.stopping.Load() {
+		// Backpressure: while the checks already started, or their runs
+		// waiting to be stored, fill more than a few batches, due jobs wait
+		// in the database for the next dispatch instead of piling up here.
+		if c.unstored.Load() >= maxUnstored {
+			return
+		}
 		now := e.now()
 		jobs, err := e.store.DueChecks(now, dispatchBatch)
 		if err != nil {
@@ -294,11 +301,42 @@ func (e *Engine) writeResults() {
 				break drain
 			}
 		}
+		if len(batch) >= lingerFrom {
+			batch = e.linger(batch)
+		}
 		if _, err := e.store.RecordRuns(batch); err != nil {
 			e.log.Error("store check runs", slog.Int("runs", len(batch)), slog.Any("error", err))
 		}
 		c.unstored.Add(-int64(len(batch)))
 	}
+}
+
+// Under load the writer waits up to lingerFor for a batch that already has
+// lingerFrom runs to fill up: fewer, larger transactions rewrite each hot
+// database page fewer times. A lone run (tests, small installations) is
+// stored at once.
+const (
+	lingerFrom = 64
+	lingerFor  = 100 * time.Millisecond
+)
+
+// linger adds to batch the runs that arrive within lingerFor, up to
+// writerBatch.
+func (e *Engine) linger(batch []*models.CheckRun) []*models.CheckRun {
+	timer := time.NewTimer(lingerFor) // real time: this is about I/O, not the schedule
+	defer timer.Stop()
+	for len(batch) < writerBatch {
+		select {
+		case r, ok := <-e.check.results:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
 }
 
 // pruneRuns deletes check runs beyond CHECK_HISTORY per job.

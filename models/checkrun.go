@@ -1,11 +1,15 @@
 package models
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // dueChecksPredicate selects the jobs the HTTP checker schedules. It repeats
@@ -62,23 +66,35 @@ func (s *Store) ClaimChecks(claims []CheckClaim) ([]CheckClaim, error) {
 	if len(claims) == 0 {
 		return nil, nil
 	}
-	won := make([]CheckClaim, 0, len(claims))
+	var won []CheckClaim
 	err := s.db.Transaction(func(tx *gorm.DB) error {
 		won = won[:0]
+		var moved []CheckClaim // had a nextRunAt: claimed in batches
 		for _, c := range claims {
-			var res *gorm.DB
-			if c.From == nil {
-				res = tx.Exec("UPDATE jobs SET next_run_at = ? WHERE id = ? AND next_run_at IS NULL AND "+dueChecksPredicate,
-					c.Next.UTC(), c.JobID)
-			} else {
-				res = tx.Exec("UPDATE jobs SET next_run_at = ? WHERE id = ? AND next_run_at = ? AND "+dueChecksPredicate,
-					c.Next.UTC(), c.JobID, c.From.UTC())
+			if c.From != nil {
+				moved = append(moved, c)
+				continue
 			}
+			res := tx.Exec("UPDATE jobs SET next_run_at = ? WHERE id = ? AND next_run_at IS NULL AND "+dueChecksPredicate,
+				c.Next.UTC(), c.JobID)
 			if res.Error != nil {
 				return fmt.Errorf("claim check %s: %w", c.JobID, res.Error)
 			}
 			if res.RowsAffected == 1 {
 				won = append(won, c)
+			}
+		}
+		for len(moved) > 0 {
+			chunk := moved[:min(len(moved), stmtChunk)]
+			moved = moved[len(chunk):]
+			ids, err := s.claimChunk(tx, chunk)
+			if err != nil {
+				return err
+			}
+			for _, c := range chunk {
+				if ids[c.JobID] {
+					won = append(won, c)
+				}
 			}
 		}
 		return nil
@@ -87,6 +103,104 @@ func (s *Store) ClaimChecks(claims []CheckClaim) ([]CheckClaim, error) {
 		return nil, translate(err, "claim checks")
 	}
 	return won, nil
+}
+
+// claimChunk claims up to stmtChunk ticks with one statement: an UPDATE
+// joined with a VALUES list of (id, expected nextRunAt, new nextRunAt),
+// which moves only the rows still at their expected tick and returns their
+// ids.
+func (s *Store) claimChunk(tx *gorm.DB, chunk []CheckClaim) (map[string]bool, error) {
+	cur, next := "v.column2", "v.column3"
+	if s.dialect == Postgres {
+		cur, next = "CAST(v.column2 AS timestamptz)", "CAST(v.column3 AS timestamptz)"
+	}
+	args := make([]any, 0, 3*len(chunk))
+	for _, c := range chunk {
+		args = append(args, c.JobID, s.valuesTime(*c.From), s.valuesTime(c.Next))
+	}
+	q := "UPDATE jobs SET next_run_at = " + next + " FROM (VALUES " + valueRows(len(chunk), 3) + ") AS v" +
+		" WHERE jobs.id = v.column1 AND jobs.next_run_at = " + cur + " AND jobs.url <> '' AND jobs.paused = false RETURNING jobs.id"
+	rows, err := tx.Raw(q, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("claim %d checks: %w", len(chunk), err)
+	}
+	defer rows.Close()
+	ids := make(map[string]bool, len(chunk))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read claimed check: %w", err)
+		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim %d checks: %w", len(chunk), err)
+	}
+	return ids, nil
+}
+
+// valuesTime is a time as a parameter of a VALUES list. PostgreSQL types
+// those parameters as text (the statements cast them back), so it gets an
+// RFC 3339 string; SQLite stores times as text already and gets the time
+// itself, so that the driver formats it exactly as it formats the stored
+// values it is compared with.
+func (s *Store) valuesTime(t time.Time) any {
+	if s.dialect == Postgres {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC()
+}
+
+// valueRows writes n rows of cols placeholders: "(?,?),(?,?)".
+func valueRows(n, cols int) string {
+	row := "(" + strings.Repeat("?,", cols-1) + "?)"
+	var b strings.Builder
+	b.Grow(n * (len(row) + 1))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// prepare prepares query, written with ? placeholders, on tx's connection.
+// The statement is the caller's to close.
+func (s *Store) prepare(tx *gorm.DB, query string) (*sql.Stmt, error) {
+	if s.dialect == Postgres {
+		query = dollarPlaceholders(query)
+	}
+	st, err := tx.Statement.ConnPool.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", firstWords(query), err)
+	}
+	return st, nil
+}
+
+// dollarPlaceholders rewrites ? placeholders as PostgreSQL's $1, $2, …
+// (the queries passed to it hold no other question marks).
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// firstWords shortens a query for an error message.
+func firstWords(q string) string {
+	if len(q) > 40 {
+		return q[:40] + "…"
+	}
+	return q
 }
 
 // CheckStatusAfter is the HTTP check's status machine: the status a job in
@@ -130,11 +244,11 @@ func LastStatusOf(result string) string {
 // and fills in run.ID. It returns ErrNotFound when the job no longer exists.
 func (s *Store) RecordRun(run *CheckRun) error {
 	return s.db.Transaction(func(tx *gorm.DB) error {
-		ok, err := s.applyRun(tx, run)
+		keep, err := s.applyRuns(tx, []*CheckRun{run})
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if len(keep) == 0 {
 			return fmt.Errorf("job %s: %w", run.JobID, ErrNotFound)
 		}
 		return translate(tx.Create(run).Error, "insert check run")
@@ -142,28 +256,22 @@ func (s *Store) RecordRun(run *CheckRun) error {
 }
 
 // RecordRuns stores a batch of check runs in one transaction: each job's
-// lastStatus, lastActivityAt, failure count and status follow its run (a
+// lastStatus, lastActivityAt, failure count and status follow its runs (a
 // status change writes its flip in this same transaction), and the runs are
-// inserted with multi-row statements. Runs of jobs deleted in the meantime
-// are dropped. It returns how many runs were stored.
+// inserted. Runs of jobs deleted in the meantime are dropped. It returns how
+// many runs were stored.
 func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	if len(runs) == 0 {
 		return 0, nil
 	}
 	stored := 0
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		keep := make([]*CheckRun, 0, len(runs))
-		for _, r := range runs {
-			ok, err := s.applyRun(tx, r)
-			if err != nil {
-				return err
-			}
-			if ok {
-				keep = append(keep, r)
-			}
+		keep, err := s.applyRuns(tx, runs)
+		if err != nil {
+			return err
 		}
 		stored = len(keep)
-		return insertRuns(tx, keep)
+		return s.insertRuns(tx, keep)
 	})
 	if err != nil {
 		return 0, err
@@ -171,59 +279,144 @@ func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	return stored, nil
 }
 
-// runEffect is what applyRun reads back from the job it updated.
-type runEffect struct {
+// checkState is the part of a job a check run changes.
+type checkState struct {
+	ID                  string
 	Status              string
 	ConsecutiveFailures int
 	FailureThreshold    int
 	Heartbeat           bool
 	Paused              bool
+
+	lastStatus string
+	lastAt     time.Time
 }
 
-// applyRun moves run's job on: lastStatus, lastActivityAt, the consecutive
-// failure count and, through the status machine, its status with a flip.
-// It reports false when the job no longer exists.
+// stmtChunk is how many rows one batched statement carries. The SQLite
+// driver parses every statement anew (it keeps no prepared statements), so
+// batching saves a parse per row; but a statement with thousands of
+// parameters makes SQLite allocate (and the pure-Go libc map and unmap)
+// large buffers, so chunks stay moderate.
+const stmtChunk = 100
+
+// applyRuns moves the runs' jobs on, in the order of the runs: lastStatus,
+// lastActivityAt, the consecutive failure count and, through the status
+// machine, the status with its flip. It returns the runs whose job exists.
 //
-// The first UPDATE locks the job row until the transaction ends (PostgreSQL
-// row lock; SQLite's write lock), so the status it returns cannot change
-// under us; the status UPDATE still names the expected old status and checks
-// RowsAffected, so a change made any other way is never overwritten.
-func (s *Store) applyRun(tx *gorm.DB, run *CheckRun) (bool, error) {
-	ok := run.Result == RunSuccess
-	failures := "consecutive_failures + 1"
-	if ok {
-		failures = "0"
-	}
-	var eff []runEffect
-	err := tx.Raw("UPDATE jobs SET last_status = ?, last_activity_at = ?, consecutive_failures = "+failures+
-		" WHERE id = ? RETURNING status, consecutive_failures, failure_threshold, heartbeat, paused",
-		LastStatusOf(run.Result), run.CreatedAt.UTC(), run.JobID).Scan(&eff).Error
+// The jobs are read first and locked for the rest of the transaction
+// (PostgreSQL: FOR UPDATE; SQLite: the write lock every transaction takes
+// at BEGIN), so the status the machine starts from cannot change under it:
+// a heartbeat ping arriving meanwhile waits. The status UPDATE still names
+// the expected old status and checks RowsAffected, so a change made any
+// other way is never overwritten and never flipped twice.
+func (s *Store) applyRuns(tx *gorm.DB, runs []*CheckRun) ([]*CheckRun, error) {
+	states, err := s.lockCheckStates(tx, runs)
 	if err != nil {
-		return false, fmt.Errorf("update job %s after check: %w", run.JobID, err)
+		return nil, err
 	}
-	if len(eff) == 0 {
-		return false, nil
+	ctx := context.Background()
+	var setStatus *sql.Stmt
+	keep := make([]*CheckRun, 0, len(runs))
+	order := make([]*checkState, 0, len(states))
+	for _, r := range runs {
+		st := states[r.JobID]
+		if st == nil {
+			continue // deleted since it was checked
+		}
+		keep = append(keep, r)
+		if st.lastStatus == "" {
+			order = append(order, st)
+		}
+		ok := r.Result == RunSuccess
+		if ok {
+			st.ConsecutiveFailures = 0
+		} else {
+			st.ConsecutiveFailures++
+		}
+		st.lastStatus, st.lastAt = LastStatusOf(r.Result), r.CreatedAt.UTC()
+		from := st.Status
+		if st.Paused {
+			from = StatusPaused
+		}
+		to := CheckStatusAfter(from, st.Heartbeat, ok, st.ConsecutiveFailures, st.FailureThreshold)
+		if to == from {
+			continue
+		}
+		if setStatus == nil {
+			if setStatus, err = s.prepare(tx, "UPDATE jobs SET status = ? WHERE id = ? AND status = ?"); err != nil {
+				return nil, err
+			}
+			defer setStatus.Close()
+		}
+		res, err := setStatus.ExecContext(ctx, to, st.ID, from)
+		if err != nil {
+			return nil, fmt.Errorf("set job %s %s: %w", st.ID, to, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			continue // changed some other way: that change stands
+		}
+		st.Status = to
+		if IsFlip(from, to) {
+			if _, err := s.insertFlip(tx, st.ID, from, to, runReason(r, st.ConsecutiveFailures), r.CreatedAt); err != nil {
+				return nil, err
+			}
+		}
 	}
-	e := eff[0]
-	from := e.Status
-	if e.Paused {
-		from = StatusPaused
+	if len(order) == 0 {
+		return keep, nil
 	}
-	to := CheckStatusAfter(from, e.Heartbeat, ok, e.ConsecutiveFailures, e.FailureThreshold)
-	if to == from {
-		return true, nil
+	// One statement per chunk: UPDATE joined with a VALUES list of
+	// (id, lastStatus, lastActivityAt, consecutiveFailures).
+	at, failures := "v.column3", "v.column4"
+	if s.dialect == Postgres {
+		at, failures = "CAST(v.column3 AS timestamptz)", "CAST(v.column4 AS integer)"
 	}
-	res := tx.Exec("UPDATE jobs SET status = ? WHERE id = ? AND status = ?", to, run.JobID, from)
-	if res.Error != nil {
-		return false, fmt.Errorf("set job %s %s: %w", run.JobID, to, res.Error)
+	for len(order) > 0 {
+		chunk := order[:min(len(order), stmtChunk)]
+		order = order[len(chunk):]
+		args := make([]any, 0, 4*len(chunk))
+		for _, st := range chunk {
+			args = append(args, st.ID, st.lastStatus, s.valuesTime(st.lastAt), strconv.Itoa(st.ConsecutiveFailures)) // as text: see valuesTime
+		}
+		q := "UPDATE jobs SET last_status = v.column2, last_activity_at = " + at + ", consecutive_failures = " + failures +
+			" FROM (VALUES " + valueRows(len(chunk), 4) + ") AS v WHERE jobs.id = v.column1"
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return nil, fmt.Errorf("update %d jobs after their checks: %w", len(chunk), err)
+		}
 	}
-	if res.RowsAffected != 1 || !IsFlip(from, to) {
-		return true, nil
+	return keep, nil
+}
+
+// lockCheckStates reads (and on PostgreSQL locks) the jobs of runs.
+func (s *Store) lockCheckStates(tx *gorm.DB, runs []*CheckRun) (map[string]*checkState, error) {
+	ids := make([]string, 0, len(runs))
+	seen := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		if !seen[r.JobID] {
+			seen[r.JobID] = true
+			ids = append(ids, r.JobID)
+		}
 	}
-	if _, err := s.insertFlip(tx, run.JobID, from, to, runReason(run, e.ConsecutiveFailures), run.CreatedAt); err != nil {
-		return false, err
+	states := make(map[string]*checkState, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), stmtChunk)]
+		ids = ids[len(chunk):]
+		q := tx.Table("jobs").Select("id, status, consecutive_failures, failure_threshold, heartbeat, paused").
+			Where("id IN ?", chunk)
+		if s.dialect == Postgres {
+			// In id order, so that two transactions locking overlapping
+			// batches cannot deadlock.
+			q = q.Order("id").Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var rows []checkState
+		if err := q.Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read jobs of %d check runs: %w", len(chunk), err)
+		}
+		for i := range rows {
+			states[rows[i].ID] = &rows[i]
+		}
 	}
-	return true, nil
+	return states, nil
 }
 
 // runReason explains a status change caused by run, for the flip.
@@ -246,42 +439,35 @@ func runReason(run *CheckRun, failures int) string {
 // "trigger" is quoted: it is a keyword in both databases.
 const runColumns = `job_id, result, http_status, response_time_ms, error, "trigger", scheduled_at, created_at`
 
-// insertRunsChunk keeps a multi-row INSERT's parameter count (8 per row)
-// well under both databases' limits.
-const insertRunsChunk = 500
+// runArgs are a run's values in runColumns order.
+func runArgs(r *CheckRun) []any {
+	var scheduled, status any
+	if r.ScheduledAt != nil {
+		scheduled = r.ScheduledAt.UTC()
+	}
+	if r.HTTPStatus != nil {
+		status = *r.HTTPStatus
+	}
+	trigger := r.Trigger
+	if trigger == "" {
+		trigger = TriggerSchedule
+	}
+	return []any{r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, trigger, scheduled, r.CreatedAt.UTC()}
+}
 
-// insertRuns inserts runs with multi-row INSERT statements. The runs' ids
-// are not read back.
-func insertRuns(tx *gorm.DB, runs []*CheckRun) error {
+// insertRuns inserts runs with multi-row INSERTs of stmtChunk rows; their
+// ids are not read back.
+func (s *Store) insertRuns(tx *gorm.DB, runs []*CheckRun) error {
 	for len(runs) > 0 {
-		n := min(len(runs), insertRunsChunk)
-		chunk := runs[:n]
-		runs = runs[n:]
-		var b strings.Builder
-		b.Grow(64 + n*20)
-		b.WriteString("INSERT INTO check_runs (" + runColumns + ") VALUES ")
-		args := make([]any, 0, n*8)
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?,?,?,?,?,?,?,?)")
-			var scheduled any
-			if r.ScheduledAt != nil {
-				scheduled = r.ScheduledAt.UTC()
-			}
-			var status any
-			if r.HTTPStatus != nil {
-				status = *r.HTTPStatus
-			}
-			trigger := r.Trigger
-			if trigger == "" {
-				trigger = TriggerSchedule
-			}
-			args = append(args, r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, trigger, scheduled, r.CreatedAt.UTC())
+		chunk := runs[:min(len(runs), stmtChunk)]
+		runs = runs[len(chunk):]
+		args := make([]any, 0, 8*len(chunk))
+		for _, r := range chunk {
+			args = append(args, runArgs(r)...)
 		}
-		if err := tx.Exec(b.String(), args...).Error; err != nil {
-			return fmt.Errorf("insert %d check runs: %w", n, err)
+		q := "INSERT INTO check_runs (" + runColumns + ") VALUES " + valueRows(len(chunk), 8)
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("insert %d check runs: %w", len(chunk), err)
 		}
 	}
 	return nil
@@ -318,4 +504,24 @@ func (s *Store) PruneCheckRuns(keep int, after string, limit int) (string, int64
 		return "", deleted, nil
 	}
 	return ids[len(ids)-1], deleted, nil
+}
+
+// RunTiming is when a scheduled check run was due and when it started.
+type RunTiming struct {
+	JobID       string
+	ScheduledAt time.Time
+	CreatedAt   time.Time
+}
+
+// RunTimings returns every scheduled check run started in [from, to): what
+// the checker's scale benchmark measures lateness and coverage from.
+func (s *Store) RunTimings(from, to time.Time) ([]RunTiming, error) {
+	var out []RunTiming
+	err := s.db.Model(&CheckRun{}).Select("job_id, scheduled_at, created_at").
+		Where(`"trigger" = ? AND created_at >= ? AND created_at < ?`, TriggerSchedule, from.UTC(), to.UTC()).
+		Find(&out).Error
+	if err != nil {
+		return nil, translate(err, "list run timings")
+	}
+	return out, nil
 }
