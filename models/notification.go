@@ -128,12 +128,10 @@ func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 	chByID, flipByID := byKey(chans, func(c Channel) string { return c.ID }), byKey(flips, func(f Flip) int64 { return f.ID })
 	jobByID, projByID := byKey(jobs, func(j Job) string { return j.ID }), byKey(projects, func(p Project) string { return p.ID })
 
-	type extra struct {
-		ping      *Ping
-		run       *CheckRun
-		downSince *time.Time
+	pings, runs, downs, err := s.flipContexts(flips, jobByID)
+	if err != nil {
+		return nil, err
 	}
-	extras := map[int64]extra{}
 	out := make([]Delivery, 0, len(ns))
 	for _, n := range ns {
 		ch, ok1 := chByID[n.ChannelID]
@@ -143,59 +141,115 @@ func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			continue
 		}
-		x, seen := extras[f.ID]
-		if !seen {
-			var err error
-			if x.ping, x.run, x.downSince, err = s.flipContext(&j, &f); err != nil {
-				return nil, err
-			}
-			extras[f.ID] = x
-		}
 		out = append(out, Delivery{Notification: n, Channel: ch, Flip: f, Job: j, Project: p,
-			LastPing: x.ping, LastRun: x.run, DownSince: x.downSince})
+			LastPing: pings[f.ID], LastRun: runs[f.ID], DownSince: downs[f.ID]})
 	}
 	return out, nil
 }
 
-// flipContext finds what a message about f reports besides the flip: the
-// latest success/failure ping and check run at the time of the flip, and
-// for a recovery when the job went down.
-func (s *Store) flipContext(j *Job, f *Flip) (*Ping, *CheckRun, *time.Time, error) {
-	var ping *Ping
-	if j.Heartbeat || !j.IsCheck() {
+// flipContexts finds what a message about each flip reports besides the
+// flip: the job's latest success/failure ping and check run at the time of
+// the flip, and for a recovery when the job went down. Each is one grouped
+// query for the whole batch plus one to load the rows found, so a batch of
+// a hundred flips costs six queries, not hundreds.
+func (s *Store) flipContexts(flips []Flip, jobs map[string]Job) (map[int64]*Ping, map[int64]*CheckRun, map[int64]*time.Time, error) {
+	var hbFlips, checkFlips, upFlips []int64
+	for _, f := range flips {
+		j := jobs[f.JobID]
+		if j.Heartbeat || !j.IsCheck() {
+			hbFlips = append(hbFlips, f.ID)
+		}
+		if j.IsCheck() {
+			checkFlips = append(checkFlips, f.ID)
+		}
+		if f.ToStatus == StatusUp {
+			upFlips = append(upFlips, f.ID)
+		}
+	}
+	type pair struct {
+		FlipID int64
+		RowID  int64
+	}
+	latest := func(sql string, ids []int64) (map[int64]int64, []int64, error) {
+		byFlip := map[int64]int64{}
+		if len(ids) == 0 {
+			return byFlip, nil, nil
+		}
+		var pairs []pair
+		if err := s.db.Raw(sql, ids).Scan(&pairs).Error; err != nil {
+			return nil, nil, err
+		}
+		rows := []int64{}
+		for _, p := range pairs {
+			if p.RowID > 0 {
+				byFlip[p.FlipID] = p.RowID
+				rows = append(rows, p.RowID)
+			}
+		}
+		return byFlip, rows, nil
+	}
+
+	pings := map[int64]*Ping{}
+	pingOf, pingIDs, err := latest(`SELECT f.id AS flip_id, MAX(p.id) AS row_id FROM flips f
+		JOIN pings p ON p.job_id = f.job_id AND p.created_at <= f.created_at AND p.kind IN ('`+PingSuccess+`', '`+PingFail+`')
+		WHERE f.id IN ? GROUP BY f.id`, hbFlips)
+	if err != nil {
+		return nil, nil, nil, translate(err, "find last pings")
+	}
+	if len(pingIDs) > 0 {
 		var ps []Ping
-		err := s.db.Omit("body").Where("job_id = ? AND created_at <= ? AND kind IN ?", j.ID, f.CreatedAt, []string{PingSuccess, PingFail}).
-			Order("n DESC").Limit(1).Find(&ps).Error
-		if err != nil {
-			return nil, nil, nil, translate(err, "last ping of job "+j.ID)
+		if err := s.db.Omit("body").Where("id IN ?", pingIDs).Find(&ps).Error; err != nil {
+			return nil, nil, nil, translate(err, "load last pings")
 		}
-		if len(ps) == 1 {
-			ping = &ps[0]
+		byID := byKey(ps, func(p Ping) int64 { return p.ID })
+		for f, id := range pingOf {
+			if p, ok := byID[id]; ok {
+				pings[f] = &p
+			}
 		}
 	}
-	var run *CheckRun
-	if j.IsCheck() {
+
+	runs := map[int64]*CheckRun{}
+	runOf, runIDs, err := latest(`SELECT f.id AS flip_id, MAX(r.id) AS row_id FROM flips f
+		JOIN check_runs r ON r.job_id = f.job_id AND r.created_at <= f.created_at
+		WHERE f.id IN ? GROUP BY f.id`, checkFlips)
+	if err != nil {
+		return nil, nil, nil, translate(err, "find last check runs")
+	}
+	if len(runIDs) > 0 {
 		var rs []CheckRun
-		err := s.db.Where("job_id = ? AND created_at <= ?", j.ID, f.CreatedAt).Order("id DESC").Limit(1).Find(&rs).Error
-		if err != nil {
-			return nil, nil, nil, translate(err, "last check run of job "+j.ID)
+		if err := s.db.Where("id IN ?", runIDs).Find(&rs).Error; err != nil {
+			return nil, nil, nil, translate(err, "load last check runs")
 		}
-		if len(rs) == 1 {
-			run = &rs[0]
-		}
-	}
-	var since *time.Time
-	if f.ToStatus == StatusUp {
-		var fs []Flip
-		err := s.db.Where("job_id = ? AND id < ? AND to_status = ?", j.ID, f.ID, StatusDown).Order("id DESC").Limit(1).Find(&fs).Error
-		if err != nil {
-			return nil, nil, nil, translate(err, "down flip of job "+j.ID)
-		}
-		if len(fs) == 1 {
-			since = &fs[0].CreatedAt
+		byID := byKey(rs, func(r CheckRun) int64 { return r.ID })
+		for f, id := range runOf {
+			if r, ok := byID[id]; ok {
+				runs[f] = &r
+			}
 		}
 	}
-	return ping, run, since, nil
+
+	downs := map[int64]*time.Time{}
+	downOf, downIDs, err := latest(`SELECT f.id AS flip_id, MAX(d.id) AS row_id FROM flips f
+		JOIN flips d ON d.job_id = f.job_id AND d.id < f.id AND d.to_status = '`+StatusDown+`'
+		WHERE f.id IN ? GROUP BY f.id`, upFlips)
+	if err != nil {
+		return nil, nil, nil, translate(err, "find down flips")
+	}
+	if len(downIDs) > 0 {
+		var ds []Flip
+		if err := s.db.Where("id IN ?", downIDs).Find(&ds).Error; err != nil {
+			return nil, nil, nil, translate(err, "load down flips")
+		}
+		byID := byKey(ds, func(f Flip) int64 { return f.ID })
+		for f, id := range downOf {
+			if d, ok := byID[id]; ok {
+				at := d.CreatedAt
+				downs[f] = &at
+			}
+		}
+	}
+	return pings, runs, downs, nil
 }
 
 func byKey[T any, K comparable](items []T, key func(T) K) map[K]T {

@@ -178,6 +178,10 @@ func TestDeliveriesCarryFlipContext(t *testing.T) {
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 		_, err := s.ChangeStatus(j.ID, models.StatusUp, "", at)
 		require.NoError(t, err)
+		three := 3
+		require.NoError(t, s.DB().Create(&models.Ping{JobID: j.ID, N: 1, Kind: models.PingSuccess, CreatedAt: at.Add(-10 * time.Minute)}).Error)
+		require.NoError(t, s.DB().Create(&models.Ping{JobID: j.ID, N: 2, Kind: models.PingLog, CreatedAt: at.Add(-5 * time.Minute)}).Error)
+		require.NoError(t, s.DB().Create(&models.Ping{JobID: j.ID, N: 3, Kind: models.PingFail, ExitStatus: &three, CreatedAt: at.Add(60 * time.Minute)}).Error)
 		down, err := s.ChangeStatus(j.ID, models.StatusDown, "missed heartbeat", at)
 		require.NoError(t, err)
 		up, err := s.ChangeStatus(j.ID, models.StatusUp, "ping received", at.Add(90*time.Minute))
@@ -195,12 +199,19 @@ func TestDeliveriesCarryFlipContext(t *testing.T) {
 			switch d.Flip.ID {
 			case down.ID:
 				assert.Nil(t, d.DownSince)
+				require.NotNil(t, d.LastPing, "the success ping before the flip")
+				assert.EqualValues(t, 1, d.LastPing.N)
 			case up.ID:
 				require.NotNil(t, d.DownSince)
 				assert.True(t, d.DownSince.Equal(at))
+				require.NotNil(t, d.LastPing, "the latest success/fail ping before the flip, not the log")
+				assert.EqualValues(t, 3, d.LastPing.N)
+				require.NotNil(t, d.LastPing.ExitStatus)
+				assert.Equal(t, 3, *d.LastPing.ExitStatus)
 			default:
 				t.Fatalf("unexpected flip %d", d.Flip.ID)
 			}
+			assert.Nil(t, d.LastRun, "a pure heartbeat job has no check runs")
 		}
 	})
 }

@@ -31,6 +31,7 @@ type WebhookPayload struct {
 	Event          string        `json:"event"`
 	NotificationID int64         `json:"notificationId"`
 	Reminder       int           `json:"reminder"`
+	FlipID         int64         `json:"flipId"`
 	Status         string        `json:"status"`
 	PreviousStatus string        `json:"previousStatus"`
 	Reason         string        `json:"reason"`
@@ -75,7 +76,7 @@ type WebhookCheck struct {
 // NewWebhookPayload builds the webhook body of an alert.
 func NewWebhookPayload(a *Alert) *WebhookPayload {
 	p := &WebhookPayload{
-		Event: a.Event, NotificationID: a.NotificationID, Reminder: a.Reminder,
+		Event: a.Event, NotificationID: a.NotificationID, Reminder: a.Reminder, FlipID: a.FlipID,
 		Status: a.Status, PreviousStatus: a.From, Reason: a.Reason, At: a.At.UTC(),
 		Job:          WebhookJob{ID: a.JobID, Name: a.JobName, URL: a.JobURL},
 		Project:      WebhookRef{ID: a.ProjectID, Name: a.ProjectName},

@@ -118,7 +118,7 @@ func (w *Worker) Nudge() {
 func (w *Worker) Start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.queue = make(chan models.Delivery, w.o.BatchSize)
-	w.results = make(chan delivered, w.o.BatchSize)
+	w.results = make(chan delivered, 4*w.o.BatchSize) // senders must not wait on a slow write
 	w.loopDone = make(chan struct{})
 	w.abandon = make(chan struct{})
 	for range w.o.Concurrency {
