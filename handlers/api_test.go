@@ -1,7 +1,10 @@
 package handlers_test
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -453,4 +456,31 @@ func TestUpdateProjectBeingDeleted(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, r.Code, "%s", r.Body)
 		assert.EqualValues(t, 0, e.count("projects"), "the deleted project stays deleted")
 	})
+}
+
+// TestBodyBeyondServerLimit: a body over the server-wide limit is refused
+// before any middleware runs; the answer is still the JSON 413 with a
+// request id. The request announces the size and sends no body: the server
+// answers from the Content-Length alone, and a client still uploading when
+// it closes could lose the answer to a reset.
+func TestBodyBeyondServerLimit(t *testing.T) {
+	e := newEnv(t, sqliteOnly(t), nil)
+	base := e.listen(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = fmt.Fprintf(conn, "POST /api/v1/projects HTTP/1.1\r\nHost: x\r\nX-API-Key: %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", e.admin, app.ServerBodyLimit+1)
+	require.NoError(t, err)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	r := response{Code: res.StatusCode, Header: res.Header, Body: body}
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.Code)
+	assert.Contains(t, r.Error(t), "too large")
+	assert.NotEmpty(t, r.Header.Get("X-Request-Id"))
+	assert.EqualValues(t, 0, e.count("projects"))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 )
 
 // ErrorHandler is the one place errors become responses. Client mistakes
@@ -18,9 +19,16 @@ import (
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		code, msg := classify(err)
+		id := requestID(c)
+		if id == "" {
+			// Errors raised before any middleware ran (a body over the
+			// server's limit) get an id here, so every response has one.
+			id = uuid.NewString()
+			c.Set(fiber.HeaderXRequestID, id)
+		}
 		if code >= 500 {
 			log.Error("request failed",
-				slog.String("request_id", requestID(c)),
+				slog.String("request_id", id),
 				slog.String("method", c.Method()),
 				slog.String("path", c.Path()),
 				slog.Int("status", code),

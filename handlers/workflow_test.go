@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,11 +52,7 @@ func TestCompleteWorkflowExample(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			e := newEnvAt(t, db, nil, clock)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			go func() { _ = e.app.Listener(ln) }() // returns when the app shuts down
-			t.Cleanup(func() { _ = e.app.ShutdownWithTimeout(5 * time.Second) })
-			base := "http://" + ln.Addr().String() + "/api/v1"
+			base := e.listen(t) + "/api/v1"
 
 			body := strings.ReplaceAll(string(script), docBaseURL, base)
 			body = strings.ReplaceAll(body, docKey, e.admin)
