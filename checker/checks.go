@@ -220,7 +220,10 @@ func (e *Engine) dispatch() {
 		for _, w := range won {
 			e.launch(byID[w.JobID], *w.From)
 		}
-		if len(jobs) < dispatchBatch {
+		// Read again only when a full batch came back and moved on: a batch
+		// of jobs that cannot be claimed (another instance took them, or a
+		// schedule that no longer parses) must not spin here.
+		if len(jobs) < dispatchBatch || len(won) == 0 {
 			return
 		}
 	}
