@@ -33,6 +33,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -219,7 +220,48 @@ func run(n int, every, window time.Duration, dbURL string, conc, perHost, histor
 	fmt.Printf("RSS                 %.1f KB per job (%d KB total; %d KB before the engine started; peak %d KB)\n",
 		float64(rss)/float64(n), rss, rssBefore, hwm)
 	fmt.Printf("every job ran once  %d of %d jobs, %.2fs after start\n", len(firstRun), n, lastFirst.Sub(start).Seconds())
+
+	// Baseline in the same run: the same request rate from a bare net/http
+	// client (keep-alive, no scheduling, nothing stored).
+	reqs, bcpu := bareHTTP("http://"+addr+"/health", scheduled/secs, 10*time.Second)
+	perReq := ms(bcpu) / float64(max(reqs, 1))
+	fmt.Printf("baseline            bare net/http client at the same rate: %.3f ms CPU per request (%d requests); CronPulse per check = %.1fx that\n",
+		perReq, reqs, ms(cpu)/float64(max(inWindow, 1))/perReq)
 	return nil
+}
+
+// bareHTTP sends GETs to target at rate per second for d from a plain
+// client and returns how many it sent and the CPU this process used.
+func bareHTTP(target string, rate float64, d time.Duration) (int, time.Duration) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxIdleConns: 256}}
+	const tick = 10 * time.Millisecond
+	perTick := int(rate * tick.Seconds())
+	var wg sync.WaitGroup
+	sent := 0
+	cpu0 := cpuTime()
+	end := time.Now().Add(d)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for now := range t.C {
+		if now.After(end) {
+			break
+		}
+		for i := 0; i < perTick; i++ {
+			sent++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := client.Get(target)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body) // drained for keep-alive; content irrelevant
+				_ = resp.Body.Close()
+			}()
+		}
+	}
+	wg.Wait()
+	return sent, cpuTime() - cpu0
 }
 
 // cpuProfile is the -cpuprofile file, if any.
