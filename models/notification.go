@@ -1,7 +1,9 @@
 package models
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -89,9 +91,11 @@ type Delivery struct {
 }
 
 // Deliveries loads the context of claimed notifications: their channels,
-// flips, jobs and projects in four queries for the whole batch, then per
-// distinct flip the latest ping, check run and (on recovery) the down flip
-// before it. A notification whose job or channel is gone is left out.
+// flips, jobs and projects, and per flip the job's latest success/failure
+// ping and check run at the time of the flip and, on a recovery, when the
+// job went down. That is seven queries for the whole batch, run in
+// parallel, so a batch costs about one round trip however large it is. A
+// notification whose job or channel is gone is left out.
 func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 	if len(ns) == 0 {
 		return nil, nil
@@ -101,37 +105,55 @@ func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 		chIDs = append(chIDs, n.ChannelID)
 		flipIDs = append(flipIDs, n.FlipID)
 	}
-	var chans []Channel
-	var flips []Flip
-	if err := s.db.Where("id IN ?", chIDs).Find(&chans).Error; err != nil {
-		return nil, translate(err, "load channels")
+	var (
+		chans    []Channel
+		flips    []Flip
+		jobs     []Job
+		projects []Project
+		pings    []Ping
+		runs     []CheckRun
+		downs    []Flip
+	)
+	const jobsOfFlips = `SELECT job_id FROM flips WHERE id IN ?`
+	queries := []func() error{
+		func() error { return translate(s.db.Where("id IN ?", chIDs).Find(&chans).Error, "load channels") },
+		func() error { return translate(s.db.Where("id IN ?", flipIDs).Find(&flips).Error, "load flips") },
+		func() error {
+			return translate(s.db.Where("id IN (?)", s.db.Raw(jobsOfFlips, flipIDs)).Find(&jobs).Error, "load jobs")
+		},
+		func() error {
+			return translate(s.db.Where("id IN (SELECT project_id FROM jobs WHERE id IN (?))", s.db.Raw(jobsOfFlips, flipIDs)).
+				Find(&projects).Error, "load projects")
+		},
+		func() error {
+			return translate(s.db.Omit("body").Where(`id IN (SELECT MAX(p.id) FROM flips f
+				JOIN pings p ON p.job_id = f.job_id AND p.created_at <= f.created_at AND p.kind IN ?
+				WHERE f.id IN ? GROUP BY f.id)`, []string{PingSuccess, PingFail}, flipIDs).Find(&pings).Error, "load last pings")
+		},
+		func() error {
+			return translate(s.db.Where(`id IN (SELECT MAX(r.id) FROM flips f
+				JOIN check_runs r ON r.job_id = f.job_id AND r.created_at <= f.created_at
+				WHERE f.id IN ? GROUP BY f.id)`, flipIDs).Find(&runs).Error, "load last check runs")
+		},
+		func() error {
+			return translate(s.db.Where(`id IN (SELECT MAX(d.id) FROM flips f
+				JOIN flips d ON d.job_id = f.job_id AND d.id < f.id AND d.to_status = ?
+				WHERE f.id IN ? AND f.to_status = ? GROUP BY f.id)`, StatusDown, flipIDs, StatusUp).Find(&downs).Error, "load down flips")
+		},
 	}
-	if err := s.db.Where("id IN ?", flipIDs).Find(&flips).Error; err != nil {
-		return nil, translate(err, "load flips")
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = q() }()
 	}
-	jobIDs := []string{}
-	for _, f := range flips {
-		jobIDs = append(jobIDs, f.JobID)
-	}
-	var jobs []Job
-	if err := s.db.Where("id IN ?", jobIDs).Find(&jobs).Error; err != nil {
-		return nil, translate(err, "load jobs")
-	}
-	projIDs := []string{}
-	for _, j := range jobs {
-		projIDs = append(projIDs, j.ProjectID)
-	}
-	var projects []Project
-	if err := s.db.Where("id IN ?", projIDs).Find(&projects).Error; err != nil {
-		return nil, translate(err, "load projects")
-	}
-	chByID, flipByID := byKey(chans, func(c Channel) string { return c.ID }), byKey(flips, func(f Flip) int64 { return f.ID })
-	jobByID, projByID := byKey(jobs, func(j Job) string { return j.ID }), byKey(projects, func(p Project) string { return p.ID })
-
-	pings, runs, downs, err := s.flipContexts(flips, jobByID)
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+
+	chByID, flipByID := byKey(chans, func(c Channel) string { return c.ID }), byKey(flips, func(f Flip) int64 { return f.ID })
+	jobByID, projByID := byKey(jobs, func(j Job) string { return j.ID }), byKey(projects, func(p Project) string { return p.ID })
 	out := make([]Delivery, 0, len(ns))
 	for _, n := range ns {
 		ch, ok1 := chByID[n.ChannelID]
@@ -141,115 +163,35 @@ func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			continue
 		}
-		out = append(out, Delivery{Notification: n, Channel: ch, Flip: f, Job: j, Project: p,
-			LastPing: pings[f.ID], LastRun: runs[f.ID], DownSince: downs[f.ID]})
-	}
-	return out, nil
-}
-
-// flipContexts finds what a message about each flip reports besides the
-// flip: the job's latest success/failure ping and check run at the time of
-// the flip, and for a recovery when the job went down. Each is one grouped
-// query for the whole batch plus one to load the rows found, so a batch of
-// a hundred flips costs six queries, not hundreds.
-func (s *Store) flipContexts(flips []Flip, jobs map[string]Job) (map[int64]*Ping, map[int64]*CheckRun, map[int64]*time.Time, error) {
-	var hbFlips, checkFlips, upFlips []int64
-	for _, f := range flips {
-		j := jobs[f.JobID]
-		if j.Heartbeat || !j.IsCheck() {
-			hbFlips = append(hbFlips, f.ID)
+		d := Delivery{Notification: n, Channel: ch, Flip: f, Job: j, Project: p}
+		// Each flip's row is the newest of its job's loaded rows that
+		// qualifies for it: the batch loaded every flip's newest, so the
+		// newest qualifying one among them is the right one.
+		for i := range pings {
+			if x := &pings[i]; x.JobID == j.ID && !x.CreatedAt.After(f.CreatedAt) && (d.LastPing == nil || x.ID > d.LastPing.ID) {
+				d.LastPing = x
+			}
 		}
-		if j.IsCheck() {
-			checkFlips = append(checkFlips, f.ID)
+		for i := range runs {
+			if x := &runs[i]; x.JobID == j.ID && !x.CreatedAt.After(f.CreatedAt) && (d.LastRun == nil || x.ID > d.LastRun.ID) {
+				d.LastRun = x
+			}
 		}
 		if f.ToStatus == StatusUp {
-			upFlips = append(upFlips, f.ID)
-		}
-	}
-	type pair struct {
-		FlipID int64
-		RowID  int64
-	}
-	latest := func(sql string, ids []int64) (map[int64]int64, []int64, error) {
-		byFlip := map[int64]int64{}
-		if len(ids) == 0 {
-			return byFlip, nil, nil
-		}
-		var pairs []pair
-		if err := s.db.Raw(sql, ids).Scan(&pairs).Error; err != nil {
-			return nil, nil, err
-		}
-		rows := []int64{}
-		for _, p := range pairs {
-			if p.RowID > 0 {
-				byFlip[p.FlipID] = p.RowID
-				rows = append(rows, p.RowID)
+			var best *Flip
+			for i := range downs {
+				if x := &downs[i]; x.JobID == j.ID && x.ID < f.ID && (best == nil || x.ID > best.ID) {
+					best = x
+				}
+			}
+			if best != nil {
+				at := best.CreatedAt
+				d.DownSince = &at
 			}
 		}
-		return byFlip, rows, nil
+		out = append(out, d)
 	}
-
-	pings := map[int64]*Ping{}
-	pingOf, pingIDs, err := latest(`SELECT f.id AS flip_id, MAX(p.id) AS row_id FROM flips f
-		JOIN pings p ON p.job_id = f.job_id AND p.created_at <= f.created_at AND p.kind IN ('`+PingSuccess+`', '`+PingFail+`')
-		WHERE f.id IN ? GROUP BY f.id`, hbFlips)
-	if err != nil {
-		return nil, nil, nil, translate(err, "find last pings")
-	}
-	if len(pingIDs) > 0 {
-		var ps []Ping
-		if err := s.db.Omit("body").Where("id IN ?", pingIDs).Find(&ps).Error; err != nil {
-			return nil, nil, nil, translate(err, "load last pings")
-		}
-		byID := byKey(ps, func(p Ping) int64 { return p.ID })
-		for f, id := range pingOf {
-			if p, ok := byID[id]; ok {
-				pings[f] = &p
-			}
-		}
-	}
-
-	runs := map[int64]*CheckRun{}
-	runOf, runIDs, err := latest(`SELECT f.id AS flip_id, MAX(r.id) AS row_id FROM flips f
-		JOIN check_runs r ON r.job_id = f.job_id AND r.created_at <= f.created_at
-		WHERE f.id IN ? GROUP BY f.id`, checkFlips)
-	if err != nil {
-		return nil, nil, nil, translate(err, "find last check runs")
-	}
-	if len(runIDs) > 0 {
-		var rs []CheckRun
-		if err := s.db.Where("id IN ?", runIDs).Find(&rs).Error; err != nil {
-			return nil, nil, nil, translate(err, "load last check runs")
-		}
-		byID := byKey(rs, func(r CheckRun) int64 { return r.ID })
-		for f, id := range runOf {
-			if r, ok := byID[id]; ok {
-				runs[f] = &r
-			}
-		}
-	}
-
-	downs := map[int64]*time.Time{}
-	downOf, downIDs, err := latest(`SELECT f.id AS flip_id, MAX(d.id) AS row_id FROM flips f
-		JOIN flips d ON d.job_id = f.job_id AND d.id < f.id AND d.to_status = '`+StatusDown+`'
-		WHERE f.id IN ? GROUP BY f.id`, upFlips)
-	if err != nil {
-		return nil, nil, nil, translate(err, "find down flips")
-	}
-	if len(downIDs) > 0 {
-		var ds []Flip
-		if err := s.db.Where("id IN ?", downIDs).Find(&ds).Error; err != nil {
-			return nil, nil, nil, translate(err, "load down flips")
-		}
-		byID := byKey(ds, func(f Flip) int64 { return f.ID })
-		for f, id := range downOf {
-			if d, ok := byID[id]; ok {
-				at := d.CreatedAt
-				downs[f] = &at
-			}
-		}
-	}
-	return pings, runs, downs, nil
+	return out, nil
 }
 
 func byKey[T any, K comparable](items []T, key func(T) K) map[K]T {

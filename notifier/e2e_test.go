@@ -107,7 +107,7 @@ func TestEndToEndHeartbeat(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, fs, 2)
 			downtime := fs[0].CreatedAt.Sub(fs[1].CreatedAt)
-			assert.InDelta(t, 10*time.Minute, downtime, float64(2*time.Second))
+			assert.InDelta(t, 10*time.Minute, downtime, float64(time.Minute))
 			assert.Contains(t, text, "*Down for*\n"+notifier.Duration(downtime))
 			time.Sleep(100 * time.Millisecond)
 			assert.Len(t, e.slack.received(), 2, "no duplicates")

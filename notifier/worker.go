@@ -57,6 +57,9 @@ type Worker struct {
 	results    chan delivered
 	backlog    atomic.Bool // the last claim filled the queue: more may be due
 	randMu     sync.Mutex
+	heldMu     sync.Mutex
+	held       map[int64]bool      // claimed by this worker and not yet recorded
+	recorded   map[int64]time.Time // recently recorded, by real time of recording
 	cancel     context.CancelFunc
 	loopDone   chan struct{}
 	sendersWG  sync.WaitGroup
@@ -98,7 +101,7 @@ func NewWorker(o WorkerOptions) *Worker {
 		seed := uint64(o.Clock.Now().UnixNano())
 		o.Rand = rand.New(rand.NewPCG(seed, seed>>7|1))
 	}
-	return &Worker{o: o, wake: make(chan struct{}, 1)}
+	return &Worker{o: o, wake: make(chan struct{}, 1), held: map[int64]bool{}, recorded: map[int64]time.Time{}}
 }
 
 // now reads the worker's clock in UTC at the precision the databases keep.
@@ -208,7 +211,7 @@ func (w *Worker) fill(ctx context.Context) {
 			w.o.Log.Warn("notifier: claim notifications", slog.Any("error", err))
 			return
 		}
-		for _, d := range ds {
+		for _, d := range w.hold(ds) {
 			w.queue <- d // never blocks: there is room for every claimed row
 		}
 		if n < room {
@@ -232,6 +235,53 @@ func (w *Worker) claim(limit int) ([]models.Delivery, int, error) {
 	return ds, len(ns), nil
 }
 
+// hold drops the deliveries this worker holds or has just recorded, and
+// marks the rest held. A claim comes back for such a row only when its
+// lease ran out before its outcome was written (a very slow write, or a
+// clock that jumped) and the claim read the row just before the outcome
+// landed; sending it again would be a duplicate from this very process.
+// A dropped row keeps its new claim: if it still needs sending (a retry),
+// that waits for the lease, it is not lost.
+func (w *Worker) hold(ds []models.Delivery) []models.Delivery {
+	w.heldMu.Lock()
+	defer w.heldMu.Unlock()
+	out := ds[:0]
+	for _, d := range ds {
+		id := d.Notification.ID
+		if _, done := w.recorded[id]; !done && !w.held[id] {
+			w.held[id] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// recordedMemory is how long hold remembers recorded outcomes: far longer
+// than a claim statement and a batch load take.
+const recordedMemory = time.Minute
+
+// release forgets held notifications whose outcome is written. Final
+// outcomes (sent, failed for good) are remembered for recordedMemory; a
+// retry is not, its next claim is legitimate.
+func (w *Worker) release(final bool, ids ...int64) {
+	w.heldMu.Lock()
+	defer w.heldMu.Unlock()
+	now := time.Now() // real time: this bounds memory, it decides nothing due
+	for _, id := range ids {
+		delete(w.held, id)
+		if final {
+			w.recorded[id] = now
+		}
+	}
+	if len(w.recorded) > 10_000 {
+		for id, at := range w.recorded {
+			if now.Sub(at) > recordedMemory {
+				delete(w.recorded, id)
+			}
+		}
+	}
+}
+
 // remind writes due reminders, at most every ReminderEvery.
 func (w *Worker) remind(ctx context.Context) {
 	now := w.now()
@@ -253,8 +303,10 @@ func (w *Worker) sender() {
 			continue // shutting down past its deadline: the claim will run out
 		default:
 		}
-		if w.deliver(&d) {
+		if final, ok := w.deliver(&d); ok {
 			w.results <- delivered{id: d.Notification.ID, channel: d.Channel.ID}
+		} else {
+			w.release(final, d.Notification.ID) // deliver wrote the failure
 		}
 		if w.backlog.Load() {
 			w.Nudge()
@@ -287,27 +339,36 @@ func (w *Worker) collector() {
 			// loudly, it is the one way a duplicate can happen.
 			w.o.Log.Error("notifier: record sent notifications", slog.Int("count", len(ids)), slog.Any("error", err))
 		}
+		w.release(true, ids...)
 		batch = batch[:0]
 	}
 	for r := range w.results {
 		batch = append(batch, r)
-		// Take whatever else is ready, then write once.
+		// Gather for a moment, then write once: recording is not on the
+		// delivery's critical path, but every write takes SQLite's one
+		// write lock from flips and claims.
+		window := time.NewTimer(collectWindow)
 	more:
-		for len(batch) < 200 {
+		for len(batch) < 500 {
 			select {
 			case r, ok := <-w.results:
 				if !ok {
 					break more
 				}
 				batch = append(batch, r)
-			default:
+			case <-window.C:
 				break more
 			}
 		}
+		window.Stop()
 		flush()
 	}
 	flush()
 }
+
+// collectWindow is how long the collector gathers successes before writing
+// them. Real time: it is about write batching, not semantics.
+const collectWindow = 20 * time.Millisecond
 
 // RunOnce claims one batch of due notifications, delivers them and records
 // the outcomes before returning how many it handled. It is the worker's
@@ -329,7 +390,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		go func(d *models.Delivery) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if w.deliver(d) {
+			if _, ok := w.deliver(d); ok {
 				mu.Lock()
 				sent, chans = append(sent, d.Notification.ID), append(chans, d.Channel.ID)
 				mu.Unlock()
@@ -344,15 +405,15 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 // deliver makes one attempt and records a failure (retry or give up). It
-// reports whether the message was delivered; successes are recorded by the
-// caller, in batches.
-func (w *Worker) deliver(d *models.Delivery) bool {
+// reports whether the message was delivered (successes are recorded by the
+// caller, in batches) and, for a failure, whether it was final.
+func (w *Worker) deliver(d *models.Delivery) (final, ok bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.o.SendTimeout)
 	defer cancel()
 	alert := w.o.Dispatcher.Alert(d)
 	err := w.o.Dispatcher.Send(ctx, &d.Channel, alert)
 	if err == nil {
-		return true
+		return true, true
 	}
 	n := &d.Notification
 	now := w.now()
@@ -361,18 +422,18 @@ func (w *Worker) deliver(d *models.Delivery) bool {
 	if IsPermanent(err) {
 		log.Warn("notifier: delivery failed for good", slog.Any("error", err))
 		w.record(w.o.Store.FailNotification(n, err, now), log)
-		return false
+		return true, false
 	}
 	next := now.Add(max(w.backoff(n.Attempts), retryAfter(err)))
 	if next.Sub(n.CreatedAt) > w.o.GiveUpAfter {
 		gaveUp := fmt.Errorf("gave up after %d attempts over %s: %w", n.Attempts, Duration(now.Sub(n.CreatedAt)), err)
 		log.Warn("notifier: giving up", slog.Any("error", err))
 		w.record(w.o.Store.FailNotification(n, gaveUp, now), log)
-		return false
+		return true, false
 	}
 	log.Info("notifier: delivery failed, will retry", slog.Time("next", next), slog.Any("error", err))
 	w.record(w.o.Store.RetryNotification(n, err, next, now), log)
-	return false
+	return false, false
 }
 
 // record logs a failure to write a delivery's outcome.

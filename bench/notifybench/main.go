@@ -130,19 +130,22 @@ func run(dbKind, pgURL string, nFlips, writers, conc, rounds int, maxWait time.D
 	if err != nil {
 		return err
 	}
-	w := notifier.NewWorker(notifier.WorkerOptions{
-		Store:       store,
-		Dispatcher:  notifier.NewDispatcher(notifier.Config{BaseURL: "http://localhost:8080", UserAgent: "notifybench"}),
-		Log:         log,
-		Concurrency: conc,
-	})
-	store.SetFlipListener(w.Nudge)
-	w.Start(context.Background())
-	defer func() {
+	newWorker := func() *notifier.Worker {
+		return notifier.NewWorker(notifier.WorkerOptions{
+			Store:       store,
+			Dispatcher:  notifier.NewDispatcher(notifier.Config{BaseURL: "http://localhost:8080", UserAgent: "notifybench"}),
+			Log:         log,
+			Concurrency: conc,
+		})
+	}
+	stop := func(w *notifier.Worker) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = w.Stop(ctx)
-	}()
+	}
+	w := newWorker()
+	store.SetFlipListener(w.Nudge)
+	w.Start(context.Background())
 
 	fmt.Printf("notifybench: %s, %d flips at once from %d writers, %d deliveries in flight, %d rounds\n", dialect, nFlips, writers, conc, rounds)
 	var p50s, p90s, p99s, maxs, writes, bases []time.Duration
@@ -206,6 +209,39 @@ func run(dbKind, pgURL string, nFlips, writers, conc, rounds int, maxWait time.D
 	}
 	fmt.Printf("median over %d rounds: flips written in %v; flip→delivery p50 %v, p90 %v, p99 %v, max %v; baseline (same receiver, direct POSTs, same concurrency, all %d at once) p99 %v; duplicates %d, missing %d\n",
 		rounds, med(writes), med(p50s), med(p90s), med(p99s), med(maxs), nFlips, med(bases), dups, missing)
+
+	// Drain: the same flips written with no worker running (a backlog, as
+	// after an outage), then one worker started: its throughput alone.
+	stop(w)
+	store.SetFlipListener(nil)
+	rc.reset()
+	to := models.StatusDown
+	if rounds%2 == 1 {
+		to = models.StatusUp
+	}
+	committed, err := writeFlips(store, jobs, to, writers)
+	if err != nil {
+		return err
+	}
+	w = newWorker()
+	start := time.Now()
+	w.Start(context.Background())
+	defer stop(w)
+	for time.Since(start) < maxWait {
+		rc.mu.Lock()
+		n := len(rc.arrived)
+		rc.mu.Unlock()
+		if n >= len(committed) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	drain := time.Since(start)
+	rc.mu.Lock()
+	got := len(rc.arrived)
+	rc.mu.Unlock()
+	fmt.Printf("drain: a backlog of %d notifications delivered in %v (%.0f/s) by one worker\n", got, drain.Round(time.Millisecond), float64(got)/drain.Seconds())
+	missing += len(committed) - got
 	if dups > 0 || missing > 0 {
 		return fmt.Errorf("%d duplicates, %d missing", dups, missing)
 	}
