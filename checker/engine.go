@@ -82,10 +82,12 @@ func (e *Engine) Stop() error {
 	return nil
 }
 
-// gocronLogger adapts slog to gocron's logger interface.
+// gocronLogger adapts slog to gocron's logger interface. gocron's messages
+// already start with "gocron: "; its Info messages (scheduler created,
+// started) are lifecycle chatter, logged at Debug.
 type gocronLogger struct{ log *slog.Logger }
 
-func (l gocronLogger) Debug(msg string, args ...any) { l.log.Debug("gocron: "+msg, args...) }
-func (l gocronLogger) Info(msg string, args ...any)  { l.log.Info("gocron: "+msg, args...) }
-func (l gocronLogger) Warn(msg string, args ...any)  { l.log.Warn("gocron: "+msg, args...) }
-func (l gocronLogger) Error(msg string, args ...any) { l.log.Error("gocron: "+msg, args...) }
+func (l gocronLogger) Debug(msg string, args ...any) { l.log.Debug(msg, args...) }
+func (l gocronLogger) Info(msg string, args ...any)  { l.log.Debug(msg, args...) }
+func (l gocronLogger) Warn(msg string, args ...any)  { l.log.Warn(msg, args...) }
+func (l gocronLogger) Error(msg string, args ...any) { l.log.Error(msg, args...) }
