@@ -141,3 +141,45 @@ func TestDuration(t *testing.T) {
 		assert.Equal(t, want, notifier.Duration(in), in.String())
 	}
 }
+
+// TestRemindersWhileDown: a channel with remindEvery repeats the alert
+// while the job stays down, and stops once it is up.
+func TestRemindersWhileDown(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		fx := newFixture(t, s)
+		rc := newReceiver(t, "")
+		ch := fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": rc.URL})
+		every := 30
+		_, err := s.UpdateChannel(ch.ID, &models.ChannelRequest{RemindEvery: &every})
+		require.NoError(t, err)
+		clock := clockwork.NewFakeClockAt(t0)
+		w := newWorker(s, clock, notifier.Config{})
+		s.SetFlipListener(w.Nudge)
+		startWorker(t, w)
+		_, err = s.ChangeStatus(fx.job.ID, models.StatusDown, "missed heartbeat", t0)
+		require.NoError(t, err)
+		delivered := func(n int) {
+			t.Helper()
+			require.Eventually(t, func() bool { _, d := rc.counts(); return d >= n }, waitFor, tick)
+		}
+		delivered(1)
+		clock.Advance(31 * time.Minute)
+		delivered(2)
+		rc.mu.Lock()
+		p := rc.payloads[1]
+		rc.mu.Unlock()
+		assert.Equal(t, "reminder", p["event"])
+		assert.EqualValues(t, 1, p["reminder"])
+		assert.Equal(t, "down", p["status"])
+		assert.InDelta(t, 31*60, p["downForSeconds"], 2)
+		assert.Contains(t, p["text"], "Still DOWN: nightly backup (Acme)")
+
+		_, err = s.ChangeStatus(fx.job.ID, models.StatusUp, "ping", clock.Now())
+		require.NoError(t, err)
+		delivered(3)
+		clock.Advance(2 * time.Hour)
+		time.Sleep(100 * time.Millisecond)
+		_, d := rc.counts()
+		assert.Equal(t, 3, d, "no reminders once up")
+	})
+}
