@@ -55,6 +55,12 @@ func HeartbeatAlertAt(j *Job) *time.Time {
 	if err != nil {
 		sched = nil // a stored job always has a valid schedule; without one only the hang deadline applies
 	}
+	return heartbeatAlertAt(j, sched)
+}
+
+// heartbeatAlertAt is HeartbeatAlertAt with the job's schedule already
+// parsed (nil if it does not parse).
+func heartbeatAlertAt(j *Job, sched *Schedule) *time.Time {
 	lateAt, downAt, hangAt := heartbeatDeadlines(j, sched)
 	return earliest(lateAt, downAt, hangAt)
 }
@@ -106,15 +112,16 @@ func EvaluateHeartbeat(j *Job, now time.Time) HeartbeatChange {
 	}
 	after := *j
 	after.Status = ch.To
-	ch.AlertAt = HeartbeatAlertAt(&after)
+	ch.AlertAt = heartbeatAlertAt(&after, sched)
 	return ch
 }
 
 // pingEffect applies a ping of the given kind, received at `at`, to j in
-// memory: counters, activity, status, and the next deadline. It returns the
+// memory: counters, activity, status, and the next deadline. sched is j's
+// parsed schedule (nil if it does not parse). It returns the
 // flip reason when the ping changes j's status across an alerting edge
 // (from is the status before), or "" otherwise.
-func pingEffect(j *Job, p *Ping, startMatched bool) (from, reason string) {
+func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reason string) {
 	from = j.Status
 	j.PingCount++
 	p.N = j.PingCount
@@ -139,7 +146,7 @@ func pingEffect(j *Job, p *Ping, startMatched bool) (from, reason string) {
 		finish()
 		j.LastPingAt = &at
 		j.Status, j.LastStatus = StatusUp, LastSuccess
-		if sched, err := j.ParsedSchedule(); err == nil {
+		if sched != nil {
 			if next := sched.Next(at); !next.IsZero() {
 				j.NextRunAt = &next
 			}
@@ -160,7 +167,7 @@ func pingEffect(j *Job, p *Ping, startMatched bool) (from, reason string) {
 			}
 		}
 	}
-	j.AlertAt = HeartbeatAlertAt(j)
+	j.AlertAt = heartbeatAlertAt(j, sched)
 	return from, reason
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,8 @@ type PingWriterOptions struct {
 // a finish ping with a run id looks up its start through an index.
 type PingWriter struct {
 	store    *Store
+	db       *gorm.DB // the store's handle with a prepared-statement cache
+	scheds   map[[2]string]*Schedule
 	log      *slog.Logger
 	history  int64
 	maxBatch int
@@ -50,6 +53,24 @@ type PingWriter struct {
 	quit     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
+	stats    struct {
+		sync.Mutex
+		PingWriterStats
+	}
+}
+
+// PingWriterStats counts the writer's work since it started.
+type PingWriterStats struct {
+	Batches    int64         // transactions committed (or failed)
+	Pings      int64         // pings in them
+	CommitTime time.Duration // time spent in those transactions
+}
+
+// Stats returns the writer's counters.
+func (w *PingWriter) Stats() PingWriterStats {
+	w.stats.Lock()
+	defer w.stats.Unlock()
+	return w.stats.PingWriterStats
 }
 
 type pendingPing struct {
@@ -77,7 +98,9 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 		o.Log = slog.Default()
 	}
 	w := &PingWriter{
-		store: s, log: o.Log, history: int64(o.History), maxBatch: o.MaxBatch,
+		store: s, log: o.Log,
+		db:     s.db.Session(&gorm.Session{PrepareStmt: true}),
+		scheds: map[[2]string]*Schedule{}, history: int64(o.History), maxBatch: o.MaxBatch,
 		queue: make(chan *pendingPing, o.Queue),
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),
@@ -137,22 +160,41 @@ func (w *PingWriter) run() {
 			}
 		}
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < w.maxBatch {
-			select {
-			case p := <-w.queue:
-				batch = append(batch, p)
-			default:
-				break fill
-			}
+		batch = w.drain(batch)
+		if len(batch) < w.maxBatch {
+			// Let the callers just answered queue their next pings before
+			// committing: one yield, no timer, often doubles the batch.
+			runtime.Gosched()
+			batch = w.drain(batch)
 		}
 		w.commit(batch)
 	}
 }
 
+// drain adds the pings waiting in the queue to batch, up to maxBatch.
+func (w *PingWriter) drain(batch []*pendingPing) []*pendingPing {
+	for len(batch) < w.maxBatch {
+		select {
+		case p := <-w.queue:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // commit writes a batch and wakes its callers. A failed transaction is
 // retried once (a deadlock or a busy database is usually gone by then).
 func (w *PingWriter) commit(batch []*pendingPing) {
+	start := time.Now()
+	defer func() {
+		w.stats.Lock()
+		w.stats.Batches++
+		w.stats.Pings += int64(len(batch))
+		w.stats.CommitTime += time.Since(start)
+		w.stats.Unlock()
+	}()
 	err := w.commitOnce(batch)
 	if err != nil {
 		w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
@@ -167,6 +209,24 @@ func (w *PingWriter) commit(batch []*pendingPing) {
 	if err != nil {
 		w.log.Error("ping batch not stored", slog.Int("pings", len(batch)), slog.Any("error", err))
 	}
+}
+
+// schedule returns j's parsed schedule (nil if it does not parse), from a
+// cache only the writer goroutine uses: most jobs share a few schedules.
+func (w *PingWriter) schedule(j *Job) *Schedule {
+	k := [2]string{j.Schedule, j.Timezone}
+	if s, ok := w.scheds[k]; ok {
+		return s
+	}
+	if len(w.scheds) > 10_000 {
+		clear(w.scheds)
+	}
+	s, err := j.ParsedSchedule()
+	if err != nil {
+		s = nil
+	}
+	w.scheds[k] = s
+	return s
 }
 
 // jobChange is a job touched by a batch.
@@ -190,16 +250,10 @@ func (w *PingWriter) commitOnce(batch []*pendingPing) error {
 		}
 	}
 	var changed []*jobChange
-	err := s.db.Transaction(func(tx *gorm.DB) error {
-		var jobs []Job
-		q := tx.Where("ping_token IN ?", tokens).Order("id")
-		if s.dialect == Postgres {
-			// Lock the rows: the watchdog and the HTTP checker update the same
-			// jobs, and this transaction reads before it writes.
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.Find(&jobs).Error; err != nil {
-			return fmt.Errorf("load jobs of ping batch: %w", err)
+	err := w.db.Transaction(func(tx *gorm.DB) error {
+		jobs, err := s.jobsByTokens(tx, tokens)
+		if err != nil {
+			return err
 		}
 		byToken := make(map[string]*jobChange, len(jobs))
 		changed = changed[:0]
@@ -227,7 +281,7 @@ func (w *PingWriter) commitOnce(batch []*pendingPing) error {
 			if ping.Kind == PingStart && ping.RID != "" {
 				starts[j.ID+"\x00"+ping.RID] = ping.CreatedAt
 			}
-			from, reason := pingEffect(j, ping, matched)
+			from, reason := pingEffect(j, w.schedule(j), ping, matched)
 			if reason != "" {
 				flips = append(flips, Flip{JobID: j.ID, FromStatus: from, ToStatus: j.Status, Reason: reason, CreatedAt: ping.CreatedAt})
 			}
@@ -240,17 +294,11 @@ func (w *PingWriter) commitOnce(batch []*pendingPing) error {
 		if len(rows) == 0 {
 			return nil
 		}
-		if err := tx.Create(rows).Error; err != nil {
-			return fmt.Errorf("insert %d pings: %w", len(rows), err)
+		if err := s.insertPings(tx, rows); err != nil {
+			return err
 		}
-		for _, c := range changed {
-			j := c.job
-			res := tx.Exec(`UPDATE jobs SET ping_count = ?, last_activity_at = ?, last_ping_at = ?, last_start_at = ?,
-				status = ?, last_status = ?, next_run_at = ?, alert_at = ? WHERE id = ?`,
-				j.PingCount, j.LastActivityAt, j.LastPingAt, j.LastStartAt, j.Status, j.LastStatus, j.NextRunAt, j.AlertAt, j.ID)
-			if res.Error != nil {
-				return fmt.Errorf("update job %s after pings: %w", j.ID, res.Error)
-			}
+		if err := s.updatePingedJobs(tx, changed); err != nil {
+			return err
 		}
 		for _, f := range flips {
 			if _, err := s.insertFlip(tx, f.JobID, f.FromStatus, f.ToStatus, f.Reason, f.CreatedAt); err != nil {
@@ -283,7 +331,9 @@ func (w *PingWriter) duration(tx *gorm.DB, j *Job, p *Ping, starts map[string]ti
 			break
 		}
 		var prev []Ping
-		err := tx.Select("created_at").Where("job_id = ? AND rid = ? AND kind = ?", j.ID, p.RID, PingStart).
+		// kind = 'start' is written as a literal: it is the partial index's
+		// condition, and a bound parameter would not let SQLite use it.
+		err := tx.Select("created_at").Where("job_id = ? AND rid = ? AND kind = 'start'", j.ID, p.RID).
 			Order("n DESC").Limit(1).Find(&prev).Error
 		if err != nil {
 			return false, fmt.Errorf("find start of run %s: %w", p.RID, err)

@@ -1,0 +1,295 @@
+// Command pingload measures durable pings per second and their latency.
+//
+// It starts CronPulse's real HTTP application in this process on
+// 127.0.0.1 (database from -db: a SQLite file, or a PostgreSQL URL in which
+// it creates and later drops a schema of its own), and a no-op Fiber
+// endpoint beside it, then drives each with -conns keep-alive connections
+// for -duration: the no-op endpoint, pings to one job, pings spread over
+// -jobs jobs, and the no-op endpoint again. It prints requests per second,
+// p50 and p99 latency, the ratio to the no-op rate (the mean of its two
+// runs), and checks that the pings stored (rows, and the jobs' pingCount)
+// equal the 200 answers.
+//
+//	go run ./bench/pingload -db sqlite
+//	go run ./bench/pingload -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cronpulse/cronpulse/app"
+	"github.com/cronpulse/cronpulse/migrations"
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+)
+
+func main() {
+	dbFlag := flag.String("db", "sqlite", `"sqlite" (a file in a temporary directory) or a postgres:// URL`)
+	conns := flag.Int("conns", 64, "concurrent connections")
+	duration := flag.Duration("duration", 10*time.Second, "length of each measurement")
+	spread := flag.Int("jobs", 1000, "jobs the spread scenario pings")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the ping runs to this file")
+	flag.Parse()
+	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 5*time.Minute || *spread < 1 || *spread > 100_000 {
+		fmt.Fprintln(os.Stderr, "pingload: -conns 1..1024, -duration up to 5m, -jobs 1..100000")
+		os.Exit(2)
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pingload:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "pingload:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*dbFlag, *conns, *duration, *spread); err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "pingload:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dbFlag string, conns int, duration time.Duration, spread int) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dbURL, cleanup, err := prepareDB(dbFlag, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	db, dialect, err := models.Open(dbURL, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	if _, err := migrations.Apply(db, log); err != nil {
+		return err
+	}
+	store := models.NewStore(db, dialect, nil)
+	tokens, err := createJobs(store, spread+1)
+	if err != nil {
+		return err
+	}
+
+	cfg := app.TestConfig(dbURL)
+	cfg.PingRateLimit = 1_000_000 // the load pings one job far faster than a cron job would
+	cfg.PingHistory = 1_000_000   // keep every row so rows can be counted against answers
+	cpApp := app.New(cfg, app.Deps{Store: store, Log: log})
+	cpAddr, err := serve(cpApp)
+	if err != nil {
+		return err
+	}
+	defer cpApp.Shutdown()
+
+	noop := fiber.New(fiber.Config{DisableStartupMessage: true})
+	noop.Get("/noop", func(c *fiber.Ctx) error { return c.SendString("OK") })
+	noopAddr, err := serve(noop)
+	if err != nil {
+		return err
+	}
+	defer noop.Shutdown()
+
+	fmt.Printf("pingload: %s, %d connections, %s per run, GOMAXPROCS=%d\n", dialect, conns, duration, runtime.GOMAXPROCS(0))
+	base1 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
+	base1.print("no-op Fiber endpoint")
+
+	before, err := stored(store)
+	if err != nil {
+		return err
+	}
+	one := load(cpAddr, conns, duration, func(int) string { return "/ping/" + tokens[0] })
+	after, err := stored(store)
+	if err != nil {
+		return err
+	}
+	one.print("pings, 1 job")
+	checkStored(one, before, after)
+
+	before = after
+	many := load(cpAddr, conns, duration, func(i int) string { return "/ping/" + tokens[1+i%spread] })
+	after, err = stored(store)
+	if err != nil {
+		return err
+	}
+	many.print(fmt.Sprintf("pings, %d jobs", spread))
+	checkStored(many, before, after)
+
+	base2 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
+	base2.print("no-op Fiber endpoint (again)")
+
+	noopRate := (base1.rate() + base2.rate()) / 2
+	fmt.Printf("ratio to no-op (mean %.0f req/s): 1 job %.2fx, %d jobs %.2fx\n",
+		noopRate, one.rate()/noopRate, spread, many.rate()/noopRate)
+	return nil
+}
+
+// prepareDB returns the database URL to use and a cleanup function.
+func prepareDB(flagValue string, log *slog.Logger) (string, func(), error) {
+	if flagValue == "sqlite" {
+		dir, err := os.MkdirTemp("", "pingload")
+		if err != nil {
+			return "", nil, err
+		}
+		return filepath.Join(dir, "cronpulse.db"), func() { os.RemoveAll(dir) }, nil
+	}
+	if !models.IsPostgresURL(flagValue) {
+		return flagValue, func() {}, nil
+	}
+	admin, _, err := models.Open(flagValue, log)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := "pingload_" + strings.ToLower(models.NewID(time.Now()))
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	sep := "?"
+	if strings.Contains(flagValue, "?") {
+		sep = "&"
+	}
+	return flagValue + sep + "search_path=" + schema, func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			fmt.Fprintln(os.Stderr, "pingload: drop schema:", err)
+		}
+		models.Close(admin)
+	}, nil
+}
+
+// createJobs stores n heartbeat jobs and returns their ping tokens.
+func createJobs(store *models.Store, n int) ([]string, error) {
+	name := "pingload"
+	p, err := store.NewProject(&models.ProjectRequest{Name: &name})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.CreateProject(p); err != nil {
+		return nil, err
+	}
+	tokens := make([]string, n)
+	sched, yes := "@every 1h", true
+	for i := range tokens {
+		jn := fmt.Sprintf("job %d", i)
+		j, err := store.NewJob(&models.JobRequest{Name: &jn, ProjectID: &p.ID, Schedule: &sched, Heartbeat: &yes})
+		if err != nil {
+			return nil, err
+		}
+		if err := store.CreateJob(j); err != nil {
+			return nil, err
+		}
+		tokens[i] = j.PingToken
+	}
+	return tokens, nil
+}
+
+// serve starts f on a free loopback port.
+func serve(f *fiber.App) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() { _ = f.Listener(ln) }() // returns at Shutdown
+	return ln.Addr().String(), nil
+}
+
+// result is one measurement.
+type result struct {
+	elapsed   time.Duration
+	ok, other int64
+	latencies []time.Duration
+}
+
+func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+func (r result) print(name string) {
+	slices.Sort(r.latencies)
+	pct := func(p float64) time.Duration {
+		if len(r.latencies) == 0 {
+			return 0
+		}
+		return r.latencies[int(p*float64(len(r.latencies)-1))]
+	}
+	fmt.Printf("%-30s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  200s %d  other %d\n",
+		name, r.rate(), ms(pct(0.50)), ms(pct(0.99)), r.ok, r.other)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// load sends requests from conns keep-alive connections for d; path(i)
+// gives the i-th request's path of a connection.
+func load(addr string, conns int, d time.Duration, path func(i int) string) result {
+	client := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	var mu sync.Mutex
+	var total result
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(res)
+			var r result
+			r.latencies = make([]time.Duration, 0, 16384)
+			for i := c; time.Now().Before(end); i += conns {
+				req.SetRequestURI("http://" + addr + path(i))
+				t0 := time.Now()
+				err := client.Do(req, res)
+				lat := time.Since(t0)
+				if err == nil && res.StatusCode() == fasthttp.StatusOK {
+					r.ok++
+				} else {
+					r.other++
+				}
+				r.latencies = append(r.latencies, lat)
+			}
+			mu.Lock()
+			total.ok += r.ok
+			total.other += r.other
+			total.latencies = append(total.latencies, r.latencies...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	total.elapsed = time.Since(start)
+	return total
+}
+
+// counts is what the database holds about pings.
+type counts struct{ rows, pingCount int64 }
+
+func stored(store *models.Store) (counts, error) {
+	var c counts
+	if err := store.DB().Model(&models.Ping{}).Count(&c.rows).Error; err != nil {
+		return c, err
+	}
+	err := store.DB().Model(&models.Job{}).Select("COALESCE(SUM(ping_count), 0)").Scan(&c.pingCount).Error
+	return c, err
+}
+
+// checkStored compares what a run stored with its 200 answers.
+func checkStored(r result, before, after counts) {
+	rows, pc := after.rows-before.rows, after.pingCount-before.pingCount
+	verdict := "OK"
+	if rows != r.ok || pc != r.ok {
+		verdict = "MISMATCH"
+	}
+	fmt.Printf("%-30s 200 answers %d, rows stored %d, pingCount added %d: %s\n", "  stored", r.ok, rows, pc, verdict)
+}
