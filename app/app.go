@@ -99,6 +99,11 @@ func (s *Service) Close() error { return models.Close(s.Store.DB()) }
 // Run serves HTTP until ctx is cancelled, then shuts down: stop accepting
 // requests, let in-flight ones finish (bounded by SHUTDOWN_TIMEOUT).
 func (s *Service) Run(ctx context.Context) error {
+	notifyStore, closeNotifyStore, err := s.openNotifierStore()
+	if err != nil {
+		return err
+	}
+	defer closeNotifyStore()
 	eng, err := checker.New(checker.Options{
 		Store:        s.Store,
 		Log:          s.Log,
@@ -119,13 +124,13 @@ func (s *Service) Run(ctx context.Context) error {
 	// flips written while the engine winds down are still sent (or left in
 	// the outbox for the next start).
 	notify := notifier.NewWorker(notifier.WorkerOptions{
-		Store:        s.Store,
+		Store:        notifyStore,
 		Dispatcher:   notifier.NewDispatcher(NotifierConfig(s.Config, nil)),
 		Log:          s.Log,
 		PollInterval: s.Config.NotifyPollInterval,
 		Concurrency:  s.Config.NotifyConcurrency,
 	})
-	s.Store.SetFlipListener(notify.Nudge)
+	s.Store.SetFlipListener(notify.Listener())
 	notify.Start(context.Background())
 	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,

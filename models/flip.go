@@ -22,10 +22,13 @@ func (s *Store) insertFlip(tx *gorm.DB, jobID, from, to, reason string, at time.
 	if err := tx.Create(f).Error; err != nil {
 		return nil, fmt.Errorf("insert flip for job %s: %w", jobID, err)
 	}
-	if err := enqueueNotifications(tx, f); err != nil {
+	l := s.flipped.Load()
+	if err := enqueueNotifications(tx, f, l); err != nil {
 		return nil, err
 	}
-	s.flipWritten()
+	if l != nil {
+		l.Flip(f.ID)
+	}
 	return f, nil
 }
 

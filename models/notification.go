@@ -13,40 +13,69 @@ import (
 // MaxErrorText caps the error text kept on a notification or channel.
 const MaxErrorText = 1000
 
-// SetFlipListener registers fn to be called each time a flip and its
-// notifications are written (nil removes it). fn must not block: it is
-// called inside the transaction that writes the flip, before the commit,
-// so a listener that looks for the new rows must look again a little later
-// (the notifier does, and polls as well).
-func (s *Store) SetFlipListener(fn func()) {
-	if fn == nil {
-		s.flipped.Store(nil)
-		return
-	}
-	s.flipped.Store(&fn)
+// FlipListener hears of the flips this process writes: the notifier.
+type FlipListener struct {
+	// Flip is called inside the flip's transaction, before the commit, with
+	// the flip's id (0 after reminders were written). It must not block,
+	// and whoever looks for the new rows must look again a little later.
+	Flip func(flipID int64)
+	// Preclaim, when positive, writes the flip's notifications already
+	// claimed for this long (attempt 1), so that this process's worker can
+	// send them without a claim of its own: on SQLite a claim is a write,
+	// and writes queue behind the very flips being alerted on. If this
+	// process dies first, the claim runs out and any worker sends them.
+	Preclaim time.Duration
 }
 
-// flipWritten calls the flip listener, if any.
-func (s *Store) flipWritten() {
-	if fn := s.flipped.Load(); fn != nil {
-		(*fn)()
+// SetFlipListener registers l (nil removes it).
+func (s *Store) SetFlipListener(l *FlipListener) {
+	s.flipped.Store(l)
+}
+
+// nudge tells the listener, if any, that rows appeared without a flip.
+func (s *Store) nudge() {
+	if l := s.flipped.Load(); l != nil {
+		l.Flip(0)
 	}
 }
 
 // enqueueNotifications writes, inside the flip's transaction, one pending
 // notification per enabled channel of the job's project: the outbox. It is
 // one INSERT … SELECT, so a flip costs no extra round trip per channel.
-func enqueueNotifications(tx *gorm.DB, f *Flip) error {
+// With a listener that pre-claims, the rows are written claimed for it.
+func enqueueNotifications(tx *gorm.DB, f *Flip, l *FlipListener) error {
+	attempts, claimedUntil := 0, (*time.Time)(nil)
+	if l != nil && l.Preclaim > 0 {
+		until := f.CreatedAt.Add(l.Preclaim)
+		attempts, claimedUntil = 1, &until
+	}
 	err := tx.Exec(`INSERT INTO notifications
-		(channel_id, flip_id, reminder, state, attempts, last_error, next_attempt_at, created_at)
-		SELECT c.id, ?, 0, ?, 0, '', ?, ?
+		(channel_id, flip_id, reminder, state, attempts, last_error, next_attempt_at, claimed_until, created_at)
+		SELECT c.id, ?, 0, ?, ?, '', ?, ?, ?
 		FROM channels c JOIN jobs j ON j.project_id = c.project_id
 		WHERE j.id = ? AND c.enabled = ?`,
-		f.ID, NotifyPending, f.CreatedAt, f.CreatedAt, f.JobID, true).Error
+		f.ID, NotifyPending, attempts, f.CreatedAt, claimedUntil, f.CreatedAt, f.JobID, true).Error
 	if err != nil {
 		return fmt.Errorf("enqueue notifications for flip %d: %w", f.ID, err)
 	}
 	return nil
+}
+
+// PreclaimedNotifications returns the notifications of the given flips that
+// were written pre-claimed (see FlipListener) and are still in that first
+// claim: nobody has sent, failed or re-claimed them. Reading them is all
+// the pre-claiming worker needs to do before sending; it is not a write.
+func (s *Store) PreclaimedNotifications(flipIDs []int64) ([]Notification, error) {
+	if len(flipIDs) == 0 {
+		return nil, nil
+	}
+	var out []Notification
+	err := s.db.Where("flip_id IN ? AND reminder = 0 AND state = ? AND attempts = 1 AND claimed_until IS NOT NULL",
+		flipIDs, NotifyPending).Order("id").Find(&out).Error
+	if err != nil {
+		return nil, translate(err, "read pre-claimed notifications")
+	}
+	return out, nil
 }
 
 // ClaimDueNotifications claims up to limit pending notifications whose time
@@ -345,7 +374,7 @@ func (s *Store) EnqueueReminders(now time.Time) (int, error) {
 		written += int(res.RowsAffected)
 	}
 	if written > 0 {
-		s.flipWritten()
+		s.nudge()
 	}
 	return written, nil
 }

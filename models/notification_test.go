@@ -45,7 +45,7 @@ func TestFlipWritesOneNotificationPerEnabledChannel(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, s *models.Store) {
 		j, chans := outboxFixture(t, s, webhookChannel("a", true), webhookChannel("b", true), webhookChannel("off", false))
 		nudged := 0
-		s.SetFlipListener(func() { nudged++ })
+		s.SetFlipListener(&models.FlipListener{Flip: func(id int64) { nudged++; assert.NotZero(t, id) }})
 		at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 		// new → up is not a flip: nothing to send.

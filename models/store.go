@@ -16,9 +16,9 @@ type Store struct {
 	db      *gorm.DB
 	dialect Dialect
 	now     func() time.Time
-	// flipped, when set, is called after a flip and its notifications are
-	// written (see SetFlipListener): it wakes the notifier.
-	flipped atomic.Pointer[func()]
+	// flipped, when set, hears of each flip this process writes (see
+	// SetFlipListener): it wakes the notifier.
+	flipped atomic.Pointer[FlipListener]
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps

@@ -154,7 +154,7 @@ func TestRemindersWhileDown(t *testing.T) {
 		require.NoError(t, err)
 		clock := clockwork.NewFakeClockAt(t0)
 		w := newWorker(s, clock, notifier.Config{})
-		s.SetFlipListener(w.Nudge)
+		s.SetFlipListener(w.Listener())
 		startWorker(t, w)
 		_, err = s.ChangeStatus(fx.job.ID, models.StatusDown, "missed heartbeat", t0)
 		require.NoError(t, err)

@@ -47,7 +47,7 @@ func newE2E(t *testing.T, db modelstest.Database, start time.Time) *e2e {
 		AllowPrivate: true, CheckHistory: 100, PingHistory: 100, UserAgent: "CronPulse/test"})
 	require.NoError(t, err)
 	w := newWorker(s, clock, notifier.Config{})
-	s.SetFlipListener(w.Nudge)
+	s.SetFlipListener(w.Listener())
 	require.NoError(t, eng.Start(t.Context()))
 	startWorker(t, w) // cleanups run last-in first-out: the engine stops before the notifier
 	t.Cleanup(func() { require.NoError(t, eng.Stop()) })

@@ -53,7 +53,7 @@ func TestFailFiveTimesThenRecover(t *testing.T) {
 		fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": rc.URL})
 		clock := clockwork.NewFakeClockAt(t0)
 		w := newWorker(s, clock, notifier.Config{})
-		s.SetFlipListener(w.Nudge)
+		s.SetFlipListener(w.Listener())
 		startWorker(t, w)
 
 		fl := fx.flip(models.StatusDown, "missed heartbeat", t0)
@@ -129,7 +129,7 @@ func TestPermanentErrorsFailAtOnce(t *testing.T) {
 				hits := tc.setup(t, fx)
 				clock := clockwork.NewFakeClockAt(t0)
 				w := newWorker(s, clock, notifier.Config{SlackAPIURL: fx.slackAPI})
-				s.SetFlipListener(w.Nudge)
+				s.SetFlipListener(w.Listener())
 				startWorker(t, w)
 				fl := fx.flip(models.StatusDown, "missed heartbeat", t0)
 				n := settled(t, fx, fl, 1)
@@ -163,7 +163,7 @@ func TestGivesUpAfterADay(t *testing.T) {
 		fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": rc.URL})
 		clock := clockwork.NewFakeClockAt(t0)
 		w := newWorker(s, clock, notifier.Config{})
-		s.SetFlipListener(w.Nudge)
+		s.SetFlipListener(w.Listener())
 		startWorker(t, w)
 		fl := fx.flip(models.StatusDown, "", t0)
 		attempts := 0
@@ -201,7 +201,7 @@ func TestReceiverDownAcrossRestart(t *testing.T) {
 			fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": "http://" + addr + "/hook"})
 			clock := clockwork.NewFakeClockAt(t0)
 			w1 := newWorker(s1, clock, notifier.Config{})
-			s1.SetFlipListener(w1.Nudge)
+			s1.SetFlipListener(w1.Listener())
 			w1.Start(context.Background())
 			fl := fx.flip(models.StatusDown, "missed heartbeat", t0)
 			n := settled(t, fx, fl, 1)
@@ -248,7 +248,8 @@ func TestConcurrentWorkersNeverSendTwice(t *testing.T) {
 			fx.channel("hook 2", models.ChannelWebhook, models.JSONMap{"url": rc.URL + "/2"})
 			real := clockwork.NewRealClock()
 			w1, w2 := newWorker(s1, real, notifier.Config{}), newWorker(s2, real, notifier.Config{})
-			s1.SetFlipListener(func() { w1.Nudge(); w2.Nudge() })
+			// No pre-claims: both workers must race for every row through claims.
+			s1.SetFlipListener(&models.FlipListener{Flip: func(int64) { w1.Nudge(); w2.Nudge() }})
 			startWorker(t, w1)
 			startWorker(t, w2)
 			const flips = 30

@@ -17,6 +17,7 @@ import (
 // Store is what the worker needs of the store.
 type Store interface {
 	ClaimDueNotifications(now time.Time, lease time.Duration, limit int) ([]models.Notification, error)
+	PreclaimedNotifications(flipIDs []int64) ([]models.Notification, error)
 	Deliveries(ns []models.Notification) ([]models.Delivery, error)
 	MarkNotificationsSent(ids []int64, channelIDs []string, at time.Time) error
 	RetryNotification(n *models.Notification, sendErr error, next, at time.Time) error
@@ -56,6 +57,9 @@ type Worker struct {
 	queue      chan models.Delivery
 	results    chan delivered
 	backlog    atomic.Bool // the last claim filled the queue: more may be due
+	claimWake  chan struct{}
+	hintMu     sync.Mutex
+	hints      []hint // flips written by this process, their notifications pre-claimed for us
 	randMu     sync.Mutex
 	heldMu     sync.Mutex
 	held       map[int64]bool      // claimed by this worker and not yet recorded
@@ -101,11 +105,19 @@ func NewWorker(o WorkerOptions) *Worker {
 		seed := uint64(o.Clock.Now().UnixNano())
 		o.Rand = rand.New(rand.NewPCG(seed, seed>>7|1))
 	}
-	return &Worker{o: o, wake: make(chan struct{}, 1), held: map[int64]bool{}, recorded: map[int64]time.Time{}}
+	return &Worker{o: o, wake: make(chan struct{}, 1), claimWake: make(chan struct{}, 1),
+		held: map[int64]bool{}, recorded: map[int64]time.Time{}}
 }
 
 // now reads the worker's clock in UTC at the precision the databases keep.
 func (w *Worker) now() time.Time { return w.o.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+// hasHints reports whether flips wait to be read.
+func (w *Worker) hasHints() bool {
+	w.hintMu.Lock()
+	defer w.hintMu.Unlock()
+	return len(w.hints) > 0
+}
 
 // Nudge asks the worker to look at the outbox now. It never blocks.
 func (w *Worker) Nudge() {
@@ -130,7 +142,15 @@ func (w *Worker) Start(ctx context.Context) {
 	}
 	w.collectWG.Add(1)
 	go w.collector()
-	go w.loop(ctx)
+	var producers sync.WaitGroup
+	producers.Add(2)
+	go func() { defer producers.Done(); w.loop(ctx) }()
+	go func() { defer producers.Done(); w.claimer(ctx) }()
+	go func() {
+		producers.Wait()
+		close(w.queue)
+		close(w.loopDone)
+	}()
 }
 
 // Stop stops claiming, lets the senders deliver what is already claimed
@@ -160,40 +180,179 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 }
 
-// loop claims work when nudged, when senders have room for a backlog, and
-// every PollInterval.
+// loop reads the notifications of flips this process just wrote (written
+// pre-claimed for it, so reading is enough) whenever a flip nudges it, and
+// looks again shortly after for those not yet committed. It never writes,
+// so it never waits behind SQLite's write lock.
 func (w *Worker) loop(ctx context.Context) {
-	defer close(w.loopDone)
-	defer close(w.queue)
-	poll := w.o.Clock.NewTicker(w.o.PollInterval)
-	defer poll.Stop()
 	// A nudge comes from inside the flip's transaction, before its commit:
-	// PostgreSQL will not show the rows yet, so look again shortly after.
-	// These re-looks are about latency, not semantics, hence real time.
+	// the rows are not visible yet, so look again shortly after. These
+	// re-looks are about latency, not semantics, hence real time.
 	recheck := time.NewTimer(time.Hour)
 	recheck.Stop()
 	rechecks := 0
-	w.fill(ctx)
-	w.remind(ctx)
+	delays := []time.Duration{5 * time.Millisecond, 50 * time.Millisecond, 500 * time.Millisecond}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wake:
-			w.fill(ctx)
+			w.takeHinted(ctx)
+			w.kickClaimer()
 			if rechecks == 0 {
-				rechecks = 2
-				recheck.Reset(30 * time.Millisecond)
+				rechecks = len(delays)
+				recheck.Reset(delays[0])
 			}
 		case <-recheck.C:
-			w.fill(ctx)
+			w.takeHinted(ctx)
 			rechecks--
 			if rechecks > 0 {
-				recheck.Reset(300 * time.Millisecond)
+				recheck.Reset(delays[len(delays)-rechecks])
 			}
+		}
+	}
+}
+
+// claimer claims due notifications that nobody holds: retries, flips
+// written by other processes, reminders, rows whose claim ran out. It runs
+// every PollInterval, when the senders have room for a backlog, and (at
+// most every claimEvery) after a nudge.
+func (w *Worker) claimer(ctx context.Context) {
+	poll := w.o.Clock.NewTicker(w.o.PollInterval)
+	defer poll.Stop()
+	w.remind(ctx)
+	w.fill(ctx)
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
 		case <-poll.Chan():
 			w.remind(ctx)
 			w.fill(ctx)
+			last = time.Now()
+			if w.hasHints() {
+				w.Nudge() // flips whose commit came after the loop's last look
+			}
+		case <-w.claimWake:
+			if wait := claimEvery - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+			w.fill(ctx)
+			last = time.Now()
+		}
+	}
+}
+
+// claimEvery spaces claims triggered by nudges: each is a write, and on
+// SQLite writes queue behind the flips themselves.
+const claimEvery = 100 * time.Millisecond
+
+// kickClaimer asks the claimer to run. It never blocks.
+func (w *Worker) kickClaimer() {
+	select {
+	case w.claimWake <- struct{}{}:
+	default:
+	}
+}
+
+// hint is a flip this process wrote whose notifications it pre-claimed.
+type hint struct {
+	flipID int64
+	at     time.Time // real time, to give up on flips that never commit
+}
+
+// flipWritten is the store's FlipListener: it remembers the flip and
+// nudges the loop.
+func (w *Worker) flipWritten(flipID int64) {
+	if flipID != 0 {
+		w.hintMu.Lock()
+		w.hints = append(w.hints, hint{flipID: flipID, at: time.Now()})
+		w.hintMu.Unlock()
+	}
+	w.Nudge()
+}
+
+// Listener is the FlipListener to register on the store this worker sends
+// from: flips wake it and are written pre-claimed for it.
+func (w *Worker) Listener() *models.FlipListener {
+	return &models.FlipListener{Flip: w.flipWritten, Preclaim: w.o.Lease}
+}
+
+// takeHinted queues the pre-claimed notifications of remembered flips, as
+// many as the queue has room for. Flips not committed yet are kept for the
+// next look (and dropped after Lease/2: a rolled-back transaction leaves
+// nothing to send).
+func (w *Worker) takeHinted(ctx context.Context) {
+	w.hintMu.Lock()
+	hints := w.hints
+	w.hints = nil
+	w.hintMu.Unlock()
+	if len(hints) == 0 {
+		return
+	}
+	keep := func(hs []hint) {
+		w.hintMu.Lock()
+		w.hints = append(w.hints, hs...)
+		w.hintMu.Unlock()
+	}
+	room := cap(w.queue) - len(w.queue)
+	if room <= 0 {
+		keep(hints)
+		return
+	}
+	ids := make([]int64, 0, len(hints))
+	for _, h := range hints {
+		ids = append(ids, h.flipID)
+	}
+	ns, err := w.o.Store.PreclaimedNotifications(ids)
+	if err != nil {
+		w.o.Log.Warn("notifier: read pre-claimed notifications", slog.Any("error", err))
+		keep(hints)
+		return
+	}
+	byFlip := map[int64][]models.Notification{}
+	for _, n := range ns {
+		byFlip[n.FlipID] = append(byFlip[n.FlipID], n)
+	}
+	var take []models.Notification
+	var later []hint
+	for _, h := range hints {
+		rows, found := byFlip[h.flipID]
+		switch {
+		case found && len(take)+len(rows) <= room:
+			take = append(take, rows...)
+			delete(byFlip, h.flipID) // a flip hinted twice is taken once
+		case found:
+			later = append(later, h) // no room yet; the claim is ours
+		case time.Since(h.at) < w.o.Lease/2:
+			later = append(later, h) // not committed yet
+		}
+	}
+	keep(later)
+	if len(later) > 0 && len(take) == 0 {
+		return
+	}
+	ds, err := w.o.Store.Deliveries(take)
+	if err != nil {
+		w.o.Log.Warn("notifier: load deliveries", slog.Any("error", err))
+		return // the pre-claims run out and a claim takes them
+	}
+	w.push(ctx, w.hold(ds))
+}
+
+// push queues deliveries; on shutdown the rest stay claimed until their
+// lease runs out, then any worker sends them.
+func (w *Worker) push(ctx context.Context, ds []models.Delivery) {
+	for _, d := range ds {
+		select {
+		case w.queue <- d:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -211,9 +370,7 @@ func (w *Worker) fill(ctx context.Context) {
 			w.o.Log.Warn("notifier: claim notifications", slog.Any("error", err))
 			return
 		}
-		for _, d := range w.hold(ds) {
-			w.queue <- d // never blocks: there is room for every claimed row
-		}
+		w.push(ctx, w.hold(ds))
 		if n < room {
 			w.backlog.Store(false)
 			return
@@ -309,6 +466,9 @@ func (w *Worker) sender() {
 			w.release(final, d.Notification.ID) // deliver wrote the failure
 		}
 		if w.backlog.Load() {
+			w.kickClaimer()
+		}
+		if w.hasHints() {
 			w.Nudge()
 		}
 	}

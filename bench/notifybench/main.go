@@ -114,6 +114,17 @@ func run(dbKind, pgURL string, nFlips, writers, conc, rounds int, maxWait time.D
 		return err
 	}
 	store := models.NewStore(gdb, dialect, nil)
+	// The worker reads and claims through connections of its own, as in
+	// the server (app.Service): see app.OpenNotifierStore.
+	ndb, _, err := models.Open(dbURL, log)
+	if err != nil {
+		return err
+	}
+	defer models.Close(ndb)
+	if sqlDB, err := ndb.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(4)
+	}
+	notifyStore := models.NewStore(ndb, dialect, nil)
 
 	rc := &receiver{}
 	rc.reset()
@@ -132,7 +143,7 @@ func run(dbKind, pgURL string, nFlips, writers, conc, rounds int, maxWait time.D
 	}
 	newWorker := func() *notifier.Worker {
 		return notifier.NewWorker(notifier.WorkerOptions{
-			Store:       store,
+			Store:       notifyStore,
 			Dispatcher:  notifier.NewDispatcher(notifier.Config{BaseURL: "http://localhost:8080", UserAgent: "notifybench"}),
 			Log:         log,
 			Concurrency: conc,
@@ -144,7 +155,7 @@ func run(dbKind, pgURL string, nFlips, writers, conc, rounds int, maxWait time.D
 		_ = w.Stop(ctx)
 	}
 	w := newWorker()
-	store.SetFlipListener(w.Nudge)
+	store.SetFlipListener(w.Listener())
 	w.Start(context.Background())
 
 	fmt.Printf("notifybench: %s, %d flips at once from %d writers, %d deliveries in flight, %d rounds\n", dialect, nFlips, writers, conc, rounds)
