@@ -191,7 +191,7 @@ func (w *Worker) loop(ctx context.Context) {
 	recheck := time.NewTimer(time.Hour)
 	recheck.Stop()
 	rechecks := 0
-	delays := []time.Duration{5 * time.Millisecond, 50 * time.Millisecond, 500 * time.Millisecond}
+	delays := []time.Duration{5 * time.Millisecond, 15 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond}
 	for {
 		select {
 		case <-ctx.Done():
