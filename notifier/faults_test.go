@@ -114,6 +114,17 @@ func TestPermanentErrorsFailAtOnce(t *testing.T) {
 			fx.slackAPI = fs.URL + "/api/"
 			return func() int { return -1 }
 		}, "invalid_token"},
+		{"smtp 550", func(t *testing.T, fx *fixture) func() int {
+			srv := newSMTPServer(t)
+			srv.rejectTo = "gone@example.com"
+			fx.channel("mail", models.ChannelEmail, models.JSONMap{"to": []any{"gone@example.com"}})
+			fx.smtp = notifier.SMTPConfig{Host: "127.0.0.1", Port: srv.port(), From: "a@example.com", TLS: notifier.TLSNone}
+			return func() int { return -1 }
+		}, "550"},
+		{"e-mail not configured", func(t *testing.T, fx *fixture) func() int {
+			fx.channel("mail", models.ChannelEmail, models.JSONMap{"to": []any{"ops@example.com"}})
+			return func() int { return -1 }
+		}, "SMTP_HOST"},
 		{"channel_not_found", func(t *testing.T, fx *fixture) func() int {
 			fs := newFakeSlack(t)
 			fs.botError = "channel_not_found"
@@ -128,7 +139,7 @@ func TestPermanentErrorsFailAtOnce(t *testing.T) {
 				fx := newFixture(t, s)
 				hits := tc.setup(t, fx)
 				clock := clockwork.NewFakeClockAt(t0)
-				w := newWorker(s, clock, notifier.Config{SlackAPIURL: fx.slackAPI})
+				w := newWorker(s, clock, notifier.Config{SlackAPIURL: fx.slackAPI, SMTP: fx.smtp})
 				s.SetFlipListener(w.Listener())
 				startWorker(t, w)
 				fl := fx.flip(models.StatusDown, "missed heartbeat", t0)
@@ -271,4 +282,28 @@ func TestConcurrentWorkersNeverSendTwice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRetryAfterIsHonoured: a 429 with Retry-After waits at least that
+// long, even when the backoff would be shorter.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		fx := newFixture(t, s)
+		rc := newReceiver(t, "")
+		rc.failNext, rc.failWith, rc.retryAfter = 1, http.StatusTooManyRequests, "600"
+		fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": rc.URL})
+		clock := clockwork.NewFakeClockAt(t0)
+		w := newWorker(s, clock, notifier.Config{})
+		s.SetFlipListener(w.Listener())
+		startWorker(t, w)
+		fl := fx.flip(models.StatusDown, "", t0)
+		n := settled(t, fx, fl, 1)
+		assert.Contains(t, n.LastError, "HTTP 429")
+		assert.GreaterOrEqual(t, n.NextAttemptAt.Sub(clock.Now()), 10*time.Minute)
+		clock.Advance(5 * time.Minute)
+		time.Sleep(50 * time.Millisecond)
+		assert.Equal(t, 1, fx.notifications(fl)[0].Attempts, "not before Retry-After")
+		clock.Advance(6 * time.Minute)
+		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+	})
 }

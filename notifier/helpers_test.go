@@ -38,7 +38,8 @@ type fixture struct {
 	store    *models.Store
 	project  *models.Project
 	job      *models.Job
-	slackAPI string // SLACK_API_URL for bot channels, when a test sets one
+	slackAPI string              // SLACK_API_URL for bot channels, when a test sets one
+	smtp     notifier.SMTPConfig // the mail server, when a test sets one
 }
 
 func newFixture(t *testing.T, s *models.Store) *fixture {
@@ -210,15 +211,16 @@ func (fs *fakeSlack) received() []slackMessage {
 // itself (not with notifier.Sign) and can be told to fail.
 type receiver struct {
 	*httptest.Server
-	secret   string
-	mu       sync.Mutex
-	hits     int              // requests, including failed ones
-	payloads []map[string]any // accepted deliveries
-	byID     map[string]int   // accepted deliveries per X-CronPulse-Delivery
-	failNext int              // answer failStatus to this many requests
-	failWith int              // status for failures
-	always   int              // if non-zero, answer this to every request
-	arrived  map[string]time.Time
+	secret     string
+	mu         sync.Mutex
+	hits       int              // requests, including failed ones
+	payloads   []map[string]any // accepted deliveries
+	byID       map[string]int   // accepted deliveries per X-CronPulse-Delivery
+	failNext   int              // answer failStatus to this many requests
+	failWith   int              // status for failures
+	always     int              // if non-zero, answer this to every request
+	retryAfter string           // Retry-After sent with failNext failures
+	arrived    map[string]time.Time
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
@@ -239,6 +241,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rc.failNext > 0 {
 		rc.failNext--
+		if rc.retryAfter != "" {
+			w.Header().Set("Retry-After", rc.retryAfter)
+		}
 		http.Error(w, "temporarily broken", rc.failWith)
 		return
 	}
