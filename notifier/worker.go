@@ -49,8 +49,8 @@ type WorkerOptions struct {
 	Rand *rand.Rand
 }
 
-// Worker sends the outbox. Build it with NewWorker, then Start and Stop;
-// Nudge wakes it when a flip was just written.
+// Worker sends the outbox. Build it with NewWorker, register its Listener
+// on the store that writes flips, then Start and Stop.
 type Worker struct {
 	o          WorkerOptions
 	wake       chan struct{}
@@ -127,9 +127,10 @@ func (w *Worker) Nudge() {
 	}
 }
 
-// Start runs the worker until Stop: a loop that claims due notifications
-// into a queue, Concurrency senders that deliver them, and a collector that
-// records successes in batches.
+// Start runs the worker until Stop: a loop that reads the notifications of
+// flips this process writes, a claimer for every other due notification
+// (see intake.go), both feeding a queue; Concurrency senders that deliver
+// from it; and a collector that records successes in batches.
 func (w *Worker) Start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.queue = make(chan models.Delivery, w.o.BatchSize)
@@ -177,277 +178,6 @@ func (w *Worker) Stop(ctx context.Context) error {
 		close(w.abandon)
 		<-done // in-flight attempts end within SendTimeout; queued ones are skipped
 		return fmt.Errorf("notifier stop: %w", ctx.Err())
-	}
-}
-
-// loop reads the notifications of flips this process just wrote (written
-// pre-claimed for it, so reading is enough) whenever a flip nudges it, and
-// looks again shortly after for those not yet committed. It never writes,
-// so it never waits behind SQLite's write lock.
-func (w *Worker) loop(ctx context.Context) {
-	// A nudge comes from inside the flip's transaction, before its commit:
-	// the rows are not visible yet, so look again shortly after. These
-	// re-looks are about latency, not semantics, hence real time.
-	recheck := time.NewTimer(time.Hour)
-	recheck.Stop()
-	rechecks := 0
-	delays := []time.Duration{5 * time.Millisecond, 15 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.wake:
-			w.takeHinted(ctx)
-			w.kickClaimer()
-			if rechecks == 0 {
-				rechecks = len(delays)
-				recheck.Reset(delays[0])
-			}
-		case <-recheck.C:
-			w.takeHinted(ctx)
-			rechecks--
-			if rechecks > 0 {
-				recheck.Reset(delays[len(delays)-rechecks])
-			}
-		}
-	}
-}
-
-// claimer claims due notifications that nobody holds: retries, flips
-// written by other processes, reminders, rows whose claim ran out. It runs
-// every PollInterval, when the senders have room for a backlog, and (at
-// most every claimEvery) after a nudge.
-func (w *Worker) claimer(ctx context.Context) {
-	poll := w.o.Clock.NewTicker(w.o.PollInterval)
-	defer poll.Stop()
-	w.remind(ctx)
-	w.fill(ctx)
-	var last time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.Chan():
-			w.remind(ctx)
-			w.fill(ctx)
-			last = time.Now()
-			if w.hasHints() {
-				w.Nudge() // flips whose commit came after the loop's last look
-			}
-		case <-w.claimWake:
-			if wait := claimEvery - time.Since(last); wait > 0 {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(wait):
-				}
-			}
-			w.fill(ctx)
-			last = time.Now()
-		}
-	}
-}
-
-// claimEvery spaces claims triggered by nudges: each is a write, and on
-// SQLite writes queue behind the flips themselves.
-const claimEvery = 100 * time.Millisecond
-
-// kickClaimer asks the claimer to run. It never blocks.
-func (w *Worker) kickClaimer() {
-	select {
-	case w.claimWake <- struct{}{}:
-	default:
-	}
-}
-
-// hint is a flip this process wrote whose notifications it pre-claimed.
-type hint struct {
-	flipID int64
-	at     time.Time // real time, to give up on flips that never commit
-}
-
-// flipWritten is the store's FlipListener: it remembers the flip and
-// nudges the loop.
-func (w *Worker) flipWritten(flipID int64) {
-	if flipID != 0 {
-		w.hintMu.Lock()
-		w.hints = append(w.hints, hint{flipID: flipID, at: time.Now()})
-		w.hintMu.Unlock()
-	}
-	w.Nudge()
-}
-
-// Listener is the FlipListener to register on the store this worker sends
-// from: flips wake it and are written pre-claimed for it.
-func (w *Worker) Listener() *models.FlipListener {
-	return &models.FlipListener{Flip: w.flipWritten, Preclaim: w.o.Lease}
-}
-
-// takeHinted queues the pre-claimed notifications of remembered flips, as
-// many as the queue has room for. Flips not committed yet are kept for the
-// next look (and dropped after Lease/2: a rolled-back transaction leaves
-// nothing to send).
-func (w *Worker) takeHinted(ctx context.Context) {
-	w.hintMu.Lock()
-	hints := w.hints
-	w.hints = nil
-	w.hintMu.Unlock()
-	if len(hints) == 0 {
-		return
-	}
-	keep := func(hs []hint) {
-		w.hintMu.Lock()
-		w.hints = append(w.hints, hs...)
-		w.hintMu.Unlock()
-	}
-	room := cap(w.queue) - len(w.queue)
-	if room <= 0 {
-		keep(hints)
-		return
-	}
-	ids := make([]int64, 0, len(hints))
-	for _, h := range hints {
-		ids = append(ids, h.flipID)
-	}
-	ns, err := w.o.Store.PreclaimedNotifications(ids)
-	if err != nil {
-		w.o.Log.Warn("notifier: read pre-claimed notifications", slog.Any("error", err))
-		keep(hints)
-		return
-	}
-	byFlip := map[int64][]models.Notification{}
-	for _, n := range ns {
-		byFlip[n.FlipID] = append(byFlip[n.FlipID], n)
-	}
-	var take []models.Notification
-	var later []hint
-	for _, h := range hints {
-		rows, found := byFlip[h.flipID]
-		switch {
-		case found && len(take)+len(rows) <= room:
-			take = append(take, rows...)
-			delete(byFlip, h.flipID) // a flip hinted twice is taken once
-		case found:
-			later = append(later, h) // no room yet; the claim is ours
-		case time.Since(h.at) < w.o.Lease/2:
-			later = append(later, h) // not committed yet
-		}
-	}
-	keep(later)
-	if len(later) > 0 && len(take) == 0 {
-		return
-	}
-	ds, err := w.o.Store.Deliveries(take)
-	if err != nil {
-		w.o.Log.Warn("notifier: load deliveries", slog.Any("error", err))
-		return // the pre-claims run out and a claim takes them
-	}
-	w.push(ctx, w.hold(ds))
-}
-
-// push queues deliveries; on shutdown the rest stay claimed until their
-// lease runs out, then any worker sends them.
-func (w *Worker) push(ctx context.Context, ds []models.Delivery) {
-	for _, d := range ds {
-		select {
-		case w.queue <- d:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// fill claims due notifications while the queue has room.
-func (w *Worker) fill(ctx context.Context) {
-	for ctx.Err() == nil {
-		room := cap(w.queue) - len(w.queue)
-		if room == 0 {
-			w.backlog.Store(true)
-			return
-		}
-		ds, n, err := w.claim(room)
-		if err != nil {
-			w.o.Log.Warn("notifier: claim notifications", slog.Any("error", err))
-			return
-		}
-		w.push(ctx, w.hold(ds))
-		if n < room {
-			w.backlog.Store(false)
-			return
-		}
-	}
-}
-
-// claim claims up to limit due notifications and loads what their messages
-// need. It returns the deliveries and how many rows were claimed.
-func (w *Worker) claim(limit int) ([]models.Delivery, int, error) {
-	ns, err := w.o.Store.ClaimDueNotifications(w.now(), w.o.Lease, limit)
-	if err != nil || len(ns) == 0 {
-		return nil, 0, err
-	}
-	ds, err := w.o.Store.Deliveries(ns)
-	if err != nil {
-		return nil, len(ns), err // the claims run out and the rows come back
-	}
-	return ds, len(ns), nil
-}
-
-// hold drops the deliveries this worker holds or has just recorded, and
-// marks the rest held. A claim comes back for such a row only when its
-// lease ran out before its outcome was written (a very slow write, or a
-// clock that jumped) and the claim read the row just before the outcome
-// landed; sending it again would be a duplicate from this very process.
-// A dropped row keeps its new claim: if it still needs sending (a retry),
-// that waits for the lease, it is not lost.
-func (w *Worker) hold(ds []models.Delivery) []models.Delivery {
-	w.heldMu.Lock()
-	defer w.heldMu.Unlock()
-	out := ds[:0]
-	for _, d := range ds {
-		id := d.Notification.ID
-		if _, done := w.recorded[id]; !done && !w.held[id] {
-			w.held[id] = true
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// recordedMemory is how long hold remembers recorded outcomes: far longer
-// than a claim statement and a batch load take.
-const recordedMemory = time.Minute
-
-// release forgets held notifications whose outcome is written. Final
-// outcomes (sent, failed for good) are remembered for recordedMemory; a
-// retry is not, its next claim is legitimate.
-func (w *Worker) release(final bool, ids ...int64) {
-	w.heldMu.Lock()
-	defer w.heldMu.Unlock()
-	now := time.Now() // real time: this bounds memory, it decides nothing due
-	for _, id := range ids {
-		delete(w.held, id)
-		if final {
-			w.recorded[id] = now
-		}
-	}
-	if len(w.recorded) > 10_000 {
-		for id, at := range w.recorded {
-			if now.Sub(at) > recordedMemory {
-				delete(w.recorded, id)
-			}
-		}
-	}
-}
-
-// remind writes due reminders, at most every ReminderEvery.
-func (w *Worker) remind(ctx context.Context) {
-	now := w.now()
-	if ctx.Err() != nil || now.Sub(w.lastRemind) < w.o.ReminderEvery {
-		return
-	}
-	w.lastRemind = now
-	if _, err := w.o.Store.EnqueueReminders(now); err != nil {
-		w.o.Log.Warn("notifier: enqueue reminders", slog.Any("error", err))
 	}
 }
 
@@ -533,7 +263,8 @@ const collectWindow = 20 * time.Millisecond
 // RunOnce claims one batch of due notifications, delivers them and records
 // the outcomes before returning how many it handled. It is the worker's
 // whole cycle in one synchronous call, for tools and tests; it must not be
-// mixed with Start on the same worker.
+// mixed with Start on the same worker, and it only sees rows a claim can
+// take (not those pre-claimed for a registered Listener).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	ds, n, err := w.claim(w.o.BatchSize)
 	if err != nil {
