@@ -1,9 +1,9 @@
 package models
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,11 +92,16 @@ type HeartbeatChange struct {
 // deadlines have passed (after a restart, say), the result is the single
 // state j should be in now, so one evaluation writes at most one flip.
 func EvaluateHeartbeat(j *Job, now time.Time) HeartbeatChange {
-	ch := HeartbeatChange{To: j.Status, LastStatus: j.LastStatus}
 	sched, err := j.ParsedSchedule()
 	if err != nil {
 		sched = nil // see HeartbeatAlertAt
 	}
+	return evaluateHeartbeat(j, sched, now)
+}
+
+// evaluateHeartbeat is EvaluateHeartbeat with j's schedule already parsed.
+func evaluateHeartbeat(j *Job, sched *Schedule, now time.Time) HeartbeatChange {
+	ch := HeartbeatChange{To: j.Status, LastStatus: j.LastStatus}
 	lateAt, downAt, hangAt := heartbeatDeadlines(j, sched)
 	tol := j.HeartbeatTolerance
 	switch {
@@ -172,15 +177,15 @@ func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reas
 }
 
 // DueHeartbeats returns at most limit jobs whose alertAt is at or before
-// now, earliest first. It reads the alertAt index only, so its cost depends
-// on how many jobs are due, not on how many exist.
+// now, earliest first, with the columns the heartbeat rules read (see
+// pingJobColumns). It reads the alertAt index only, so its cost depends on
+// how many jobs are due, not on how many exist.
 func (s *Store) DueHeartbeats(now time.Time, limit int) ([]Job, error) {
-	var out []Job
-	err := s.db.Where("alert_at <= ?", now.UTC()).Order("alert_at, id").Limit(limit).Find(&out).Error
+	rows, err := s.db.Raw(`SELECT `+pingJobColumns+` FROM jobs WHERE alert_at <= ? ORDER BY alert_at, id LIMIT ?`, now.UTC(), limit).Rows()
 	if err != nil {
-		return nil, translate(err, "due heartbeats")
+		return nil, fmt.Errorf("due heartbeats: %w", err)
 	}
-	return out, nil
+	return scanPingJobs(rows, limit)
 }
 
 // HeartbeatResult counts what ApplyHeartbeats did.
@@ -190,40 +195,87 @@ type HeartbeatResult struct {
 	Skipped int // jobs changed by someone else since they were read
 }
 
+var applyHeartbeatsSQL = map[Dialect]string{
+	SQLite: `UPDATE jobs SET status = v.st, last_status = v.ls, alert_at = v.al
+		FROM (SELECT value->>0 AS id, value->>1 AS os, value->>2 AS oc, value->>3 AS st, value->>4 AS ls, value->>5 AS al
+			FROM json_each(?)) AS v
+		WHERE jobs.id = v.id AND jobs.status = v.os AND jobs.ping_count = v.oc
+		RETURNING jobs.id`,
+	Postgres: `UPDATE jobs SET status = v->>3, last_status = v->>4, alert_at = (v->>5)::timestamptz
+		FROM json_array_elements(?::json) AS v
+		WHERE jobs.id = v->>0 AND jobs.status = v->>1 AND jobs.ping_count = (v->>2)::bigint
+		RETURNING jobs.id`,
+}
+
 // ApplyHeartbeats evaluates each job at now (EvaluateHeartbeat) and writes
-// the results in one transaction, each status change with its flip. Every
+// the results in one transaction, each status change with its flip. The
 // update is a compare-and-set on the status and the ping count read with
-// the job: if a ping, the HTTP checker or another watchdog tick changed the
-// job meanwhile, the update matches no row and is skipped, so a deadline
-// produces its flip exactly once however many ticks race. Rows are written
-// in id order, the order the ping writer locks them in, so the two never
-// deadlock on PostgreSQL.
+// each job: if a ping, the HTTP checker or another watchdog tick changed
+// the job meanwhile, its row does not match and it is skipped, so a
+// deadline produces its flip exactly once however many ticks race. All
+// jobs go in one UPDATE (the batch as one JSON parameter, as the ping
+// writer does); on PostgreSQL their rows are first locked in id order, the
+// order the ping writer locks them in, so the two never deadlock.
 func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, error) {
 	var res HeartbeatResult
 	if len(jobs) == 0 {
 		return res, nil
 	}
-	sorted := make([]*Job, len(jobs))
+	changes := make(map[string]HeartbeatChange, len(jobs))
+	byID := make(map[string]*Job, len(jobs))
+	batch := make([][]any, 0, len(jobs))
+	ids := make([]string, 0, len(jobs))
+	scheds := map[[2]string]*Schedule{}
 	for i := range jobs {
-		sorted[i] = &jobs[i]
+		j := &jobs[i]
+		k := [2]string{j.Schedule, j.Timezone}
+		sched, ok := scheds[k]
+		if !ok {
+			var err error
+			if sched, err = j.ParsedSchedule(); err != nil {
+				sched = nil // see HeartbeatAlertAt
+			}
+			scheds[k] = sched
+		}
+		ch := evaluateHeartbeat(j, sched, now)
+		changes[j.ID], byID[j.ID] = ch, j
+		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.ts(ch.AlertAt)})
+		ids = append(ids, j.ID)
 	}
-	slices.SortFunc(sorted, func(a, b *Job) int { return strings.Compare(a.ID, b.ID) })
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	slices.Sort(ids)
+	arg, err := json.Marshal(batch)
+	if err != nil {
+		return res, fmt.Errorf("encode heartbeat batch: %w", err)
+	}
+	err = s.db.Transaction(func(tx *gorm.DB) error {
 		res = HeartbeatResult{}
-		for _, j := range sorted {
-			ch := EvaluateHeartbeat(j, now)
-			r := tx.Exec(`UPDATE jobs SET status = ?, last_status = ?, alert_at = ? WHERE id = ? AND status = ? AND ping_count = ?`,
-				ch.To, ch.LastStatus, ch.AlertAt, j.ID, j.Status, j.PingCount)
-			if r.Error != nil {
-				return fmt.Errorf("update heartbeat of job %s: %w", j.ID, r.Error)
+		if s.dialect == Postgres {
+			if err := tx.Exec(`SELECT id FROM jobs WHERE id IN ? ORDER BY id FOR UPDATE`, ids).Error; err != nil {
+				return fmt.Errorf("lock due jobs: %w", err)
 			}
-			if r.RowsAffected == 0 {
-				res.Skipped++
-				continue
+		}
+		rows, err := tx.Raw(applyHeartbeatsSQL[s.dialect], string(arg)).Rows()
+		if err != nil {
+			return fmt.Errorf("update heartbeats: %w", err)
+		}
+		var updated []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("read updated heartbeat: %w", err)
 			}
-			res.Updated++
+			updated = append(updated, id)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("update heartbeats: %w", err)
+		}
+		slices.Sort(updated)
+		res.Updated, res.Skipped = len(updated), len(jobs)-len(updated)
+		for _, id := range updated {
+			j, ch := byID[id], changes[id]
 			if IsFlip(j.Status, ch.To) {
-				if _, err := s.insertFlip(tx, j.ID, j.Status, ch.To, ch.Reason, now); err != nil {
+				if _, err := s.insertFlip(tx, id, j.Status, ch.To, ch.Reason, now); err != nil {
 					return err
 				}
 				res.Flips++

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -115,19 +116,24 @@ func (s *Store) jobsByTokens(tx *gorm.DB, tokens []string) ([]Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load jobs of ping batch: %w", err)
 	}
+	return scanPingJobs(rows, len(tokens))
+}
+
+// scanPingJobs reads rows of pingJobColumns, and closes them.
+func scanPingJobs(rows *sql.Rows, sizeHint int) ([]Job, error) {
 	defer rows.Close()
-	jobs := make([]Job, 0, len(tokens))
+	jobs := make([]Job, 0, sizeHint)
 	for rows.Next() {
 		var j Job
 		if err := rows.Scan(&j.ID, &j.PingToken, &j.Schedule, &j.Timezone, &j.Heartbeat, &j.HeartbeatTolerance,
 			&j.Paused, &j.Status, &j.LastStatus, &j.PingCount, &j.LastActivityAt, &j.LastPingAt, &j.LastStartAt,
 			&j.NextRunAt, &j.AlertAt); err != nil {
-			return nil, fmt.Errorf("read job of ping batch: %w", err)
+			return nil, fmt.Errorf("read job: %w", err)
 		}
 		jobs = append(jobs, j)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load jobs of ping batch: %w", err)
+		return nil, fmt.Errorf("read jobs: %w", err)
 	}
 	return jobs, nil
 }
