@@ -60,8 +60,8 @@ type checkState struct {
 	running   map[string]struct{} // jobs whose check is in flight
 }
 
-// init builds the runner and limits; Trigger may need them even when the
-// scheduler was never started.
+// checkInit builds the runner and limits once; Trigger may need them even
+// when the scheduler was never started.
 func (e *Engine) checkInit() *checkState {
 	c := &e.check
 	c.once.Do(func() {
@@ -107,7 +107,7 @@ func (e *Engine) startChecks(ctx context.Context) error {
 // within its first interval: an @every job at a point of its interval
 // derived from its id, so thousands of them are spread evenly instead of all
 // firing at start; a cron job at its next tick, or within the first
-// dispatchSpread when that tick is further away than that — a tick missed
+// missedSpread when that tick is further away than that — a tick missed
 // while the server was down is run once, soon after start, not dropped.
 func (e *Engine) scheduleFirstTicks() error {
 	now := e.now()
@@ -307,10 +307,30 @@ func (e *Engine) writeResults() {
 		if len(batch) >= lingerFrom {
 			batch = e.linger(batch)
 		}
-		if _, err := e.store.RecordRuns(batch); err != nil {
-			e.log.Error("store check runs", slog.Int("runs", len(batch)), slog.Any("error", err))
-		}
+		e.storeBatch(batch)
 		c.unstored.Add(-int64(len(batch)))
+	}
+}
+
+// storeAttempts bounds how often the writer tries to store one batch: a
+// database that is briefly unavailable (a PostgreSQL failover, a locked
+// SQLite file) does not lose the runs, one that stays down does not stall
+// the writer for long.
+const storeAttempts = 3
+
+// storeBatch stores batch, retrying with a short pause.
+func (e *Engine) storeBatch(batch []*models.CheckRun) {
+	for attempt := 1; ; attempt++ {
+		_, err := e.store.RecordRuns(batch)
+		if err == nil {
+			return
+		}
+		if attempt == storeAttempts {
+			e.log.Error("store check runs: giving up on this batch", slog.Int("runs", len(batch)), slog.Any("error", err))
+			return
+		}
+		e.log.Warn("store check runs: retrying", slog.Int("runs", len(batch)), slog.Any("error", err))
+		time.Sleep(time.Duration(attempt) * time.Second) // real time: waiting for the database, not for the schedule
 	}
 }
 
