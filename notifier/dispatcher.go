@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cronpulse/cronpulse/models"
@@ -63,7 +64,41 @@ func (d *Dispatcher) Send(ctx context.Context, ch *models.Channel, a *Alert) err
 	if !ok {
 		return Permanent(fmt.Errorf("unknown channel kind %q", ch.Kind))
 	}
-	return s.Send(ctx, ch, a)
+	return redact(s.Send(ctx, ch, a), ch)
+}
+
+// redactedError is an error whose text had a channel's secrets masked; it
+// unwraps to the original, so permanence and Retry-After still show.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact masks the channel's secrets in err's text: Go's HTTP client puts
+// the whole URL in its errors, and a webhook URL's path is a secret. The
+// text ends up in logs and in lastError, which the API shows.
+func redact(err error, ch *models.Channel) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	masked := models.MaskConfig(ch.Kind, ch.Config)
+	for k, v := range ch.Config {
+		secret, ok := v.(string)
+		if !ok || len(secret) < 4 {
+			continue
+		}
+		if m, ok := masked[k].(string); ok && m != secret {
+			msg = strings.ReplaceAll(msg, secret, m)
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
 }
 
 // Alert builds the alert for a claimed delivery.

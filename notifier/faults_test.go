@@ -307,3 +307,35 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
 	})
 }
+
+// TestErrorsDoNotLeakSecrets: Go's HTTP client writes the whole URL into
+// its errors, and a webhook URL's path is a secret; lastError (shown by the
+// API) gets the masked form.
+func TestErrorsDoNotLeakSecrets(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, s *models.Store) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close()) // nothing listens: connection refused
+		fx := newFixture(t, s)
+		fx.channel("hook", models.ChannelWebhook, models.JSONMap{"url": "http://" + addr + "/hooks/SECRETPATH1"})
+		fx.channel("slack", models.ChannelSlackWebhook, models.JSONMap{"url": "http://" + addr + "/services/T0/B0/SECRETPATH2"})
+		clock := clockwork.NewFakeClockAt(t0)
+		w := newWorker(s, clock, notifier.Config{})
+		s.SetFlipListener(w.Listener())
+		startWorker(t, w)
+		fl := fx.flip(models.StatusDown, "", t0)
+		require.Eventually(t, func() bool {
+			ns := fx.notifications(fl)
+			return len(ns) == 2 && ns[0].LastError != "" && ns[1].LastError != ""
+		}, waitFor, tick)
+		for _, n := range fx.notifications(fl) {
+			assert.NotContains(t, n.LastError, "SECRETPATH")
+			assert.Contains(t, n.LastError, "****")
+			assert.Contains(t, n.LastError, "connection refused")
+			ch, err := s.Channel(n.ChannelID)
+			require.NoError(t, err)
+			assert.NotContains(t, ch.LastError, "SECRETPATH")
+		}
+	})
+}
