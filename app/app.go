@@ -129,6 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Log:          s.Log,
 		PollInterval: s.Config.NotifyPollInterval,
 		Concurrency:  s.Config.NotifyConcurrency,
+		RetryBase:    s.Config.NotifyRetryBase,
 	})
 	s.Store.SetFlipListener(notify.Listener())
 	notify.Start(context.Background())

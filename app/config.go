@@ -46,6 +46,7 @@ type Config struct {
 	SlackAPIURL        string        // SLACK_API_URL: Slack's Web API (or a proxy / test server)
 	NotifyConcurrency  int           // NOTIFY_CONCURRENCY: deliveries in flight at once
 	NotifyPollInterval time.Duration // NOTIFY_POLL_INTERVAL: how often the outbox is read without a nudge
+	NotifyRetryBase    time.Duration // NOTIFY_RETRY_BASE: wait before the first retry (doubling, jittered, at most 1h)
 }
 
 // setting is one environment key with its default.
@@ -157,6 +158,14 @@ var settings = []setting{
 			return errors.New("must be a duration from 10ms to 1h, such as 2s")
 		}
 		c.NotifyPollInterval = d
+		return nil
+	}},
+	{"NOTIFY_RETRY_BASE", "15s", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			return errors.New("must be a duration from 1s to 1h, such as 15s")
+		}
+		c.NotifyRetryBase = d
 		return nil
 	}},
 }
