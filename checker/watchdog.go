@@ -2,8 +2,10 @@ package checker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cronpulse/cronpulse/models"
@@ -52,26 +54,35 @@ func (e *Engine) startWatchdog(ctx context.Context) error {
 // indexed query.
 func (e *Engine) CheckHeartbeats(ctx context.Context) (models.HeartbeatResult, error) {
 	now := e.now()
+	// PostgreSQL takes concurrent writers, and a flip costs round trips
+	// rather than CPU there, so due jobs are split over a few transactions
+	// in parallel (disjoint rows, each locked in id order: no deadlock).
+	// SQLite has one writer at a time; parallel transactions would only
+	// queue on its lock.
+	workers := 1
+	if e.store.Dialect() == models.Postgres {
+		workers = watchdogWorkers
+	}
 	var total models.HeartbeatResult
 	for round := 0; round < watchdogMaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return total, nil // shutting down; the next start picks up the rest
 		}
-		jobs, err := e.store.DueHeartbeats(now, watchdogBatch)
+		jobs, err := e.store.DueHeartbeats(now, watchdogBatch*workers)
 		if err != nil {
 			return total, err
 		}
-		res, err := e.store.ApplyHeartbeats(jobs, now)
-		if err != nil {
-			return total, err
-		}
+		res, err := e.applyParallel(jobs, now, workers)
 		total.Updated += res.Updated
 		total.Flips += res.Flips
 		total.Skipped += res.Skipped
+		if err != nil {
+			return total, err
+		}
 		// Stop when the due set is exhausted, or when nothing in this round
 		// could be written (those jobs were changed by someone else and are
 		// read again on the next tick).
-		if len(jobs) < watchdogBatch || res.Updated == 0 {
+		if len(jobs) < watchdogBatch*workers || res.Updated == 0 {
 			break
 		}
 	}
@@ -80,4 +91,39 @@ func (e *Engine) CheckHeartbeats(ctx context.Context) (models.HeartbeatResult, e
 			slog.Int("flips", total.Flips), slog.Int("skipped", total.Skipped))
 	}
 	return total, nil
+}
+
+// watchdogWorkers is how many transactions apply due jobs at once on
+// PostgreSQL.
+const watchdogWorkers = 4
+
+// applyParallel applies jobs in chunks of at most watchdogBatch, up to
+// workers chunks at a time, and sums the results.
+func (e *Engine) applyParallel(jobs []models.Job, now time.Time, workers int) (models.HeartbeatResult, error) {
+	var (
+		mu    sync.Mutex
+		total models.HeartbeatResult
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	size := max(1, (len(jobs)+workers-1)/workers)
+	for start := 0; start < len(jobs); start += size {
+		chunk := jobs[start:min(start+size, len(jobs))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.store.ApplyHeartbeats(chunk, now)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			total.Updated += res.Updated
+			total.Flips += res.Flips
+			total.Skipped += res.Skipped
+		}()
+	}
+	wg.Wait()
+	return total, errors.Join(errs...)
 }

@@ -164,14 +164,19 @@ func (c offsetClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
 
 // poll records when new flips first became visible.
 func poll(store *models.Store, clock clockwork.Clock, after int64, seen map[string]time.Time) (int64, error) {
+	// Flip ids are taken in insert order but transactions running side by
+	// side commit in any order, so each poll looks back over a margin wider
+	// than what can be in flight, and records only flips not seen before.
 	var flips []models.Flip
-	if err := store.DB().Select("id, job_id").Where("id > ?", after).Order("id").Find(&flips).Error; err != nil {
+	if err := store.DB().Select("id, job_id").Where("id > ?", after-5000).Order("id").Find(&flips).Error; err != nil {
 		return after, err
 	}
 	now := clock.Now()
 	for _, f := range flips {
-		seen[f.JobID] = now
-		after = f.ID
+		if _, ok := seen[f.JobID]; !ok {
+			seen[f.JobID] = now
+		}
+		after = max(after, f.ID)
 	}
 	return after, nil
 }
