@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -61,21 +63,25 @@ func TestSlowHostDoesNotStarveOthers(t *testing.T) {
 
 // Stop lets a check in flight finish and stores its run.
 func TestStopFinishesChecksInFlight(t *testing.T) {
-	eachFake(t, func(t *testing.T, f *fakeEnv) {
-		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(300 * time.Millisecond)
-		}))
-		t.Cleanup(slow.Close)
-		j := newCheck(t, f.store, f.project, slow.URL, nil)
-		e := newEngine(t, f.store, f.clock, nil)
-		require.NoError(t, e.Start(t.Context()))
-		f.clock.Advance(10 * time.Second)
-		e.dispatch()
-		require.Equal(t, int64(1), e.check.unstored.Load(), "the check is in flight")
-		require.NoError(t, e.Stop())
-		runs := checkRuns(t, f.store, j.ID)
-		require.Len(t, runs, 1)
-		assert.Equal(t, models.RunSuccess, runs[0].Result)
-		assert.GreaterOrEqual(t, runs[0].ResponseTimeMs, int64(300))
-	})
+	for _, db := range modelstest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(300 * time.Millisecond)
+			}))
+			t.Cleanup(slow.Close)
+			clock := clockwork.NewFakeClockAt(t0)
+			store := modelstest.Open(t, db.URL, clock.Now)
+			j := newCheck(t, store, newProject(t, store).ID, slow.URL, nil)
+			e := newEngine(t, store, clock, nil) // the only engine: it alone can claim the tick
+			require.NoError(t, e.Start(t.Context()))
+			clock.Advance(10 * time.Second)
+			e.dispatch()
+			require.Equal(t, int64(1), e.check.unstored.Load(), "the check is in flight")
+			require.NoError(t, e.Stop())
+			runs := checkRuns(t, store, j.ID)
+			require.Len(t, runs, 1)
+			assert.Equal(t, models.RunSuccess, runs[0].Result)
+			assert.GreaterOrEqual(t, runs[0].ResponseTimeMs, int64(300))
+		})
+	}
 }
