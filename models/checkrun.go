@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -105,104 +104,6 @@ func (s *Store) ClaimChecks(claims []CheckClaim) ([]CheckClaim, error) {
 	return won, nil
 }
 
-// claimChunk claims up to stmtChunk ticks with one statement: an UPDATE
-// joined with a VALUES list of (id, expected nextRunAt, new nextRunAt),
-// which moves only the rows still at their expected tick and returns their
-// ids.
-func (s *Store) claimChunk(tx *gorm.DB, chunk []CheckClaim) (map[string]bool, error) {
-	cur, next := "v.column2", "v.column3"
-	if s.dialect == Postgres {
-		cur, next = "CAST(v.column2 AS timestamptz)", "CAST(v.column3 AS timestamptz)"
-	}
-	args := make([]any, 0, 3*len(chunk))
-	for _, c := range chunk {
-		args = append(args, c.JobID, s.valuesTime(*c.From), s.valuesTime(c.Next))
-	}
-	q := "UPDATE jobs SET next_run_at = " + next + " FROM (VALUES " + valueRows(len(chunk), 3) + ") AS v" +
-		" WHERE jobs.id = v.column1 AND jobs.next_run_at = " + cur + " AND jobs.url <> '' AND jobs.paused = false RETURNING jobs.id"
-	rows, err := tx.Raw(q, args...).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("claim %d checks: %w", len(chunk), err)
-	}
-	defer rows.Close()
-	ids := make(map[string]bool, len(chunk))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read claimed check: %w", err)
-		}
-		ids[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim %d checks: %w", len(chunk), err)
-	}
-	return ids, nil
-}
-
-// valuesTime is a time as a parameter of a VALUES list. PostgreSQL types
-// those parameters as text (the statements cast them back), so it gets an
-// RFC 3339 string; SQLite stores times as text already and gets the time
-// itself, so that the driver formats it exactly as it formats the stored
-// values it is compared with.
-func (s *Store) valuesTime(t time.Time) any {
-	if s.dialect == Postgres {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return t.UTC()
-}
-
-// valueRows writes n rows of cols placeholders: "(?,?),(?,?)".
-func valueRows(n, cols int) string {
-	row := "(" + strings.Repeat("?,", cols-1) + "?)"
-	var b strings.Builder
-	b.Grow(n * (len(row) + 1))
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	return b.String()
-}
-
-// prepare prepares query, written with ? placeholders, on tx's connection.
-// The statement is the caller's to close.
-func (s *Store) prepare(tx *gorm.DB, query string) (*sql.Stmt, error) {
-	if s.dialect == Postgres {
-		query = dollarPlaceholders(query)
-	}
-	st, err := tx.Statement.ConnPool.PrepareContext(context.Background(), query)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", firstWords(query), err)
-	}
-	return st, nil
-}
-
-// dollarPlaceholders rewrites ? placeholders as PostgreSQL's $1, $2, …
-// (the queries passed to it hold no other question marks).
-func dollarPlaceholders(q string) string {
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
-
-// firstWords shortens a query for an error message.
-func firstWords(q string) string {
-	if len(q) > 40 {
-		return q[:40] + "…"
-	}
-	return q
-}
-
 // CheckStatusAfter is the HTTP check's status machine: the status a job in
 // status `from` moves to after a run that succeeded (ok) or not, given its
 // consecutive failures including this run and its failure threshold.
@@ -291,13 +192,6 @@ type checkState struct {
 	lastStatus string
 	lastAt     time.Time
 }
-
-// stmtChunk is how many rows one batched statement carries. The SQLite
-// driver parses every statement anew (it keeps no prepared statements), so
-// batching saves a parse per row; but a statement with thousands of
-// parameters makes SQLite allocate (and the pure-Go libc map and unmap)
-// large buffers, so chunks stay moderate.
-const stmtChunk = 100
 
 // applyRuns moves the runs' jobs on, in the order of the runs: lastStatus,
 // lastActivityAt, the consecutive failure count and, through the status
@@ -433,95 +327,4 @@ func runReason(run *CheckRun, failures int) string {
 		what = fmt.Sprintf("%d consecutive checks failed", failures)
 	}
 	return fmt.Sprintf("%s: %s", what, run.Error)
-}
-
-// runColumns are the check_runs columns insertRuns writes, in order.
-// "trigger" is quoted: it is a keyword in both databases.
-const runColumns = `job_id, result, http_status, response_time_ms, error, "trigger", scheduled_at, created_at`
-
-// runArgs are a run's values in runColumns order.
-func runArgs(r *CheckRun) []any {
-	var scheduled, status any
-	if r.ScheduledAt != nil {
-		scheduled = r.ScheduledAt.UTC()
-	}
-	if r.HTTPStatus != nil {
-		status = *r.HTTPStatus
-	}
-	trigger := r.Trigger
-	if trigger == "" {
-		trigger = TriggerSchedule
-	}
-	return []any{r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, trigger, scheduled, r.CreatedAt.UTC()}
-}
-
-// insertRuns inserts runs with multi-row INSERTs of stmtChunk rows; their
-// ids are not read back.
-func (s *Store) insertRuns(tx *gorm.DB, runs []*CheckRun) error {
-	for len(runs) > 0 {
-		chunk := runs[:min(len(runs), stmtChunk)]
-		runs = runs[len(chunk):]
-		args := make([]any, 0, 8*len(chunk))
-		for _, r := range chunk {
-			args = append(args, runArgs(r)...)
-		}
-		q := "INSERT INTO check_runs (" + runColumns + ") VALUES " + valueRows(len(chunk), 8)
-		if err := tx.Exec(q, args...).Error; err != nil {
-			return fmt.Errorf("insert %d check runs: %w", len(chunk), err)
-		}
-	}
-	return nil
-}
-
-// PruneCheckRuns keeps the newest `keep` check runs of each job in one page
-// of jobs (ids after the cursor, at most limit of them) and deletes the
-// rest. It returns the cursor for the next page ("" after the last one) and
-// how many runs it deleted.
-func (s *Store) PruneCheckRuns(keep int, after string, limit int) (string, int64, error) {
-	var ids []string
-	if err := s.db.Model(&Job{}).Where("id > ?", after).Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
-		return "", 0, translate(err, "list jobs to prune")
-	}
-	var deleted int64
-	err := s.db.Transaction(func(tx *gorm.DB) error {
-		for _, id := range ids {
-			// The subquery finds the id of the (keep+1)-th newest run through
-			// the (job_id, id) index; without that many runs it is NULL and
-			// nothing is deleted.
-			res := tx.Exec(`DELETE FROM check_runs WHERE job_id = ? AND id <=
-				(SELECT id FROM check_runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, id, id, keep)
-			if res.Error != nil {
-				return fmt.Errorf("prune check runs of job %s: %w", id, res.Error)
-			}
-			deleted += res.RowsAffected
-		}
-		return nil
-	})
-	if err != nil {
-		return "", 0, translate(err, "prune check runs")
-	}
-	if len(ids) < limit {
-		return "", deleted, nil
-	}
-	return ids[len(ids)-1], deleted, nil
-}
-
-// RunTiming is when a scheduled check run was due and when it started.
-type RunTiming struct {
-	JobID       string
-	ScheduledAt time.Time
-	CreatedAt   time.Time
-}
-
-// RunTimings returns every scheduled check run started in [from, to): what
-// the checker's scale benchmark measures lateness and coverage from.
-func (s *Store) RunTimings(from, to time.Time) ([]RunTiming, error) {
-	var out []RunTiming
-	err := s.db.Model(&CheckRun{}).Select("job_id, scheduled_at, created_at").
-		Where(`"trigger" = ? AND created_at >= ? AND created_at < ?`, TriggerSchedule, from.UTC(), to.UTC()).
-		Find(&out).Error
-	if err != nil {
-		return nil, translate(err, "list run timings")
-	}
-	return out, nil
 }
