@@ -149,7 +149,19 @@ func run(dbFlag string, n int, window, lead time.Duration) error {
 	if err := store.DB().Exec("UPDATE jobs SET alert_at = ?", clock.Now().UTC().Add(time.Hour)).Error; err != nil {
 		return err
 	}
-	return idleTicks(eng, "idle tick, alertAt in 1h", 200)
+	if err := idleTicks(eng, "idle tick, alertAt in 1h", 200); err != nil {
+		return err
+	}
+	// The UPDATE above left 100,000 dead index entries on PostgreSQL, which
+	// the next ticks step over until (auto)vacuum clears them.
+	vacuum := "ANALYZE"
+	if dialect == models.Postgres {
+		vacuum = "VACUUM ANALYZE jobs"
+	}
+	if err := store.DB().Exec(vacuum).Error; err != nil {
+		return err
+	}
+	return idleTicks(eng, "idle tick, alertAt in 1h, vacuumed", 200)
 }
 
 // offsetClock is the real clock shifted by offset.
@@ -201,12 +213,12 @@ func idleTicks(eng *checker.Engine, name string, k int) error {
 
 func report(name string, ds []time.Duration) {
 	if len(ds) == 0 {
-		fmt.Printf("%-34s no samples\n", name)
+		fmt.Printf("%-38s no samples\n", name)
 		return
 	}
 	slices.Sort(ds)
 	p := func(q float64) time.Duration { return ds[int(q*float64(len(ds)-1))] }
-	fmt.Printf("%-34s n %6d  p50 %9s  p99 %9s  max %9s\n", name, len(ds),
+	fmt.Printf("%-38s n %6d  p50 %9s  p99 %9s  max %9s\n", name, len(ds),
 		p(0.5).Round(10*time.Microsecond), p(0.99).Round(10*time.Microsecond), ds[len(ds)-1].Round(10*time.Microsecond))
 }
 
