@@ -27,9 +27,9 @@ type Migration struct {
 // version that has shipped is never edited.
 var All = []Migration{
 	initial,
-	notifications,
 	heartbeats,
 	checkDue,
+	notifications,
 }
 
 var placeholders = map[string]map[string]string{
