@@ -151,7 +151,9 @@ func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reas
 		finish()
 		j.LastPingAt = &at
 		j.Status, j.LastStatus = StatusUp, LastSuccess
-		if sched != nil {
+		// nextRunAt of a job with a url is the checker's next HTTP tick,
+		// claimed by the checker; a ping must not move it.
+		if sched != nil && !j.IsCheck() {
 			if next := sched.Next(at); !next.IsZero() {
 				j.NextRunAt = &next
 			}

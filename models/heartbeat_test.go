@@ -355,3 +355,30 @@ func TestHeartbeatAcrossDST(t *testing.T) {
 		}
 	})
 }
+
+// A job with a url and a heartbeat: its nextRunAt is the checker's next HTTP
+// tick, so a success ping must leave it alone (moving it would shift or drop
+// a check).
+func TestSuccessPingKeepsCheckTick(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		created := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+		h := newHB(t, store, "*/5 * * * *", "UTC", 5, created)
+		url := "http://127.0.0.1:9/health"
+		_, err := store.UpdateJob(h.job.ID, &models.JobRequest{URL: &url})
+		require.NoError(t, err)
+		before := h.get().NextRunAt
+		require.NotNil(t, before)
+
+		h.ping(models.PingSuccess, before.Add(2*time.Minute), "")
+		after := h.get()
+		assert.Equal(t, models.StatusUp, after.Status, "the ping still counts")
+		require.NotNil(t, after.NextRunAt)
+		assert.True(t, before.Equal(*after.NextRunAt), "nextRunAt moved from %s to %s", before, after.NextRunAt)
+
+		// A pure heartbeat job's nextRunAt follows its pings.
+		h2 := newHB(t, store, "*/5 * * * *", "UTC", 5, created)
+		at := created.Add(17 * time.Minute)
+		h2.ping(models.PingSuccess, at, "")
+		assert.Equal(t, time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC), h2.get().NextRunAt.UTC())
+	})
+}

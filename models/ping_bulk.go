@@ -96,7 +96,7 @@ func (s *Store) updatePingedJobs(tx *gorm.DB, changed []*jobChange) error {
 // pingJobColumns are the job columns a ping reads or writes; the rest
 // (headers, tags, body, …) are neither loaded nor decoded.
 const pingJobColumns = `id, ping_token, schedule, timezone, heartbeat, heartbeat_tolerance, paused, status,
-	last_status, ping_count, last_activity_at, last_ping_at, last_start_at, next_run_at, alert_at`
+	last_status, ping_count, last_activity_at, last_ping_at, last_start_at, next_run_at, alert_at, url`
 
 var jobsByTokenSQL = map[Dialect]string{
 	SQLite:   `SELECT ` + pingJobColumns + ` FROM jobs WHERE ping_token IN (SELECT value FROM json_each(?)) ORDER BY id`,
@@ -127,7 +127,7 @@ func scanPingJobs(rows *sql.Rows, sizeHint int) ([]Job, error) {
 		var j Job
 		if err := rows.Scan(&j.ID, &j.PingToken, &j.Schedule, &j.Timezone, &j.Heartbeat, &j.HeartbeatTolerance,
 			&j.Paused, &j.Status, &j.LastStatus, &j.PingCount, &j.LastActivityAt, &j.LastPingAt, &j.LastStartAt,
-			&j.NextRunAt, &j.AlertAt); err != nil {
+			&j.NextRunAt, &j.AlertAt, &j.URL); err != nil {
 			return nil, fmt.Errorf("read job: %w", err)
 		}
 		jobs = append(jobs, j)
