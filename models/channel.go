@@ -55,12 +55,9 @@ type ChannelFilter struct {
 // project.
 func (s *Store) Channels(f ChannelFilter) ([]Channel, error) {
 	var out []Channel
-	q := s.db.Order("id").Limit(f.Limit)
+	q := paged(s.db, f.Page)
 	if f.ProjectID != "" {
 		q = q.Where("project_id = ?", f.ProjectID)
-	}
-	if f.Cursor != "" {
-		q = q.Where("id > ?", f.Cursor)
 	}
 	if err := q.Find(&out).Error; err != nil {
 		return nil, translate(err, "list channels")

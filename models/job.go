@@ -176,12 +176,9 @@ func (s *Store) JobByToken(token string) (*Job, error) {
 // Jobs returns one page of jobs ordered by id, optionally of one project.
 func (s *Store) Jobs(f JobFilter) ([]Job, error) {
 	var out []Job
-	q := s.db.Order("id").Limit(f.Limit)
+	q := paged(s.db, f.Page)
 	if f.ProjectID != "" {
 		q = q.Where("project_id = ?", f.ProjectID)
-	}
-	if f.Cursor != "" {
-		q = q.Where("id > ?", f.Cursor)
 	}
 	if err := q.Find(&out).Error; err != nil {
 		return nil, translate(err, "list jobs")

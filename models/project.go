@@ -113,11 +113,7 @@ func (s *Store) ProjectByPingKey(key string) (*Project, error) {
 // Projects returns one page of projects ordered by id.
 func (s *Store) Projects(page Page) ([]Project, error) {
 	var out []Project
-	q := s.db.Order("id").Limit(page.Limit)
-	if page.Cursor != "" {
-		q = q.Where("id > ?", page.Cursor)
-	}
-	if err := q.Find(&out).Error; err != nil {
+	if err := paged(s.db, page).Find(&out).Error; err != nil {
 		return nil, translate(err, "list projects")
 	}
 	return out, nil

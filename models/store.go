@@ -52,6 +52,15 @@ type Page struct {
 	Limit  int
 }
 
+// paged orders q by id and keeps the page after page.Cursor.
+func paged(q *gorm.DB, page Page) *gorm.DB {
+	q = q.Order("id").Limit(page.Limit)
+	if page.Cursor != "" {
+		q = q.Where("id > ?", page.Cursor)
+	}
+	return q
+}
+
 // translate maps GORM's errors onto the store's own.
 func translate(err error, what string) error {
 	switch {

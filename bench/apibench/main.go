@@ -14,7 +14,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -433,33 +432,13 @@ func startInProcess(o options) (*server, error) {
 // freshSchema creates a schema of its own in the PostgreSQL database and
 // returns a URL selecting it and a function that drops it.
 func freshSchema(base string, log *slog.Logger) (string, func(), error) {
-	if !models.IsPostgresURL(base) {
-		return "", nil, fmt.Errorf("-pg %q is not a postgres:// URL", base)
-	}
-	admin, _, err := models.Open(base, log)
+	u, drop, err := models.ScratchSchema(base, "apibench", log)
 	if err != nil {
 		return "", nil, err
 	}
-	name := "apibench_" + strings.ToLower(models.NewID(time.Now()))
-	if err := admin.Exec("CREATE SCHEMA " + name).Error; err != nil {
-		_ = models.Close(admin) // the create error is the one to report
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := admin.WithContext(ctx).Exec("DROP SCHEMA " + name + " CASCADE").Error; err != nil {
-			fmt.Fprintln(os.Stderr, "apibench: drop schema", name+":", err)
+	return u, func() {
+		if err := drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "apibench:", err)
 		}
-		_ = models.Close(admin) // done with it
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
+	}, nil
 }

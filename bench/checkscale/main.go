@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -316,28 +315,15 @@ func seed(store *models.Store, n int, every time.Duration, target string) error 
 // freshSchema creates an empty PostgreSQL schema and returns a URL that
 // selects it, and a function that drops it.
 func freshSchema(base string, log *slog.Logger) (string, func(), error) {
-	admin, _, err := models.Open(base, log)
+	u, drop, err := models.ScratchSchema(base, "checkscale", log)
 	if err != nil {
 		return "", nil, err
 	}
-	name := fmt.Sprintf("checkscale_%d", time.Now().UnixNano())
-	if err := admin.Exec("CREATE SCHEMA " + name).Error; err != nil {
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		if err := admin.Exec("DROP SCHEMA " + name + " CASCADE").Error; err != nil {
+	return u, func() {
+		if err := drop(); err != nil {
 			log.Warn("drop schema", slog.Any("error", err))
 		}
-		_ = models.Close(admin) // done with it either way
-	}
-	return u.String(), drop, nil
+	}, nil
 }
 
 // cpuTime is the user+system CPU this process has used.

@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -378,24 +377,12 @@ func database(kind, pgURL string, log *slog.Logger) (string, func(), error) {
 		}
 		return filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
 	case "postgres":
-		admin, _, err := models.Open(pgURL, log)
+		u, drop, err := models.ScratchSchema(pgURL, "notifybench", log)
 		if err != nil {
 			return "", nil, err
 		}
-		schema := fmt.Sprintf("notifybench_%d", time.Now().UnixNano())
-		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-			return "", nil, err
-		}
-		u, err := url.Parse(pgURL)
-		if err != nil {
-			return "", nil, err
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String(), func() {
-			_ = admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error // best effort: a leftover schema is harmless
-			_ = models.Close(admin)
+		return u, func() {
+			_ = drop() // best effort: a leftover schema is harmless
 		}, nil
 	}
 	return "", nil, fmt.Errorf("-db must be sqlite or postgres, not %q", kind)

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cronpulse/cronpulse/checker"
@@ -286,22 +285,13 @@ func prepareDB(flagValue string, log *slog.Logger) (string, func(), error) {
 	if !models.IsPostgresURL(flagValue) {
 		return flagValue, func() {}, nil
 	}
-	admin, _, err := models.Open(flagValue, log)
+	u, drop, err := models.ScratchSchema(flagValue, "watchdog", log)
 	if err != nil {
 		return "", nil, err
 	}
-	schema := "watchdog_" + strings.ToLower(models.NewID(time.Now()))
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	sep := "?"
-	if strings.Contains(flagValue, "?") {
-		sep = "&"
-	}
-	return flagValue + sep + "search_path=" + schema, func() {
-		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			fmt.Fprintln(os.Stderr, "watchdog: drop schema:", err)
+	return u, func() {
+		if err := drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "watchdog:", err)
 		}
-		models.Close(admin)
 	}, nil
 }

@@ -5,13 +5,10 @@
 package modelstest
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,21 +67,12 @@ func Open(t testing.TB, dbURL string, clock func() time.Time) *models.Store {
 // search_path selects it; the schema is dropped when the test ends.
 func freshSchema(t testing.TB, base string) string {
 	t.Helper()
-	name := fmt.Sprintf("t_%s", strings.ToLower(models.NewID(time.Now())))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	admin, _, err := models.Open(base, log)
-	require.NoError(t, err, "connect to %s", EnvPostgres)
-	require.NoError(t, admin.Exec("CREATE SCHEMA "+name).Error)
+	u, drop, err := models.ScratchSchema(base, "t", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err, "scratch schema in %s", EnvPostgres)
 	t.Cleanup(func() {
-		if err := admin.Exec("DROP SCHEMA " + name + " CASCADE").Error; err != nil {
-			t.Logf("drop schema %s: %v", name, err)
+		if err := drop(); err != nil {
+			t.Logf("%v", err)
 		}
-		_ = models.Close(admin) // nothing left to do with it
 	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return u
 }
