@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,5 +199,41 @@ func TestFlipsListTheirNotifications(t *testing.T) {
 			assert.Equal(t, 0, n.Attempts)
 			require.NotNil(t, n.LastError)
 		}
+	})
+}
+
+// TestUpdateChannelBeingDeleted: a PUT racing a DELETE of the same channel
+// must answer 404 and not bring the channel back.
+func TestUpdateChannelBeingDeleted(t *testing.T) {
+	eachEnv(t, nil, func(t *testing.T, e *env) {
+		pid := e.project("Acme")
+		r := e.do("POST", "/api/v1/channels", e.admin, `{"projectId":`+quote(pid)+`,"name":"ops","kind":"webhook",
+			"config":{"url":"https://example.com/hook"}}`)
+		require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
+		var ch channelOut
+		r.JSON(t, &ch)
+
+		tx := e.store.DB().Begin()
+		require.NoError(t, tx.Error)
+		require.NoError(t, tx.Exec("DELETE FROM channels WHERE id = ?", ch.ID).Error)
+		done := make(chan response, 1)
+		go func() { // no require here: FailNow must run on the test's goroutine
+			req := httptest.NewRequest("PUT", "/api/v1/channels/"+ch.ID, strings.NewReader(`{"name": "renamed"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-API-Key", e.admin)
+			res, err := e.app.Test(req, -1)
+			if err != nil {
+				done <- response{Code: -1, Body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body) // a short read shows up as a wrong body below
+			done <- response{Code: res.StatusCode, Body: b}
+		}()
+		waitBlockedBehind(t, e, tx)
+		require.NoError(t, tx.Commit().Error)
+		r = <-done
+		assert.Equal(t, http.StatusNotFound, r.Code, "%s", r.Body)
+		assert.EqualValues(t, 0, e.count("channels"), "the deleted channel stays deleted")
 	})
 }

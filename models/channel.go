@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // NewChannel builds a validated channel from a create request. Channels are
@@ -70,7 +71,11 @@ func (s *Store) Channels(f ChannelFilter) ([]Channel, error) {
 func (s *Store) UpdateChannel(id string, r *ChannelRequest) (*Channel, error) {
 	var ch Channel
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", id).Take(&ch).Error; err != nil {
+		q := tx.Where("id = ?", id)
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"}) // hold the row from read to write
+		}
+		if err := q.Take(&ch).Error; err != nil {
 			return translate(err, "channel "+id)
 		}
 		before := ch.ProjectID
@@ -83,7 +88,20 @@ func (s *Store) UpdateChannel(id string, r *ChannelRequest) (*Channel, error) {
 			}
 		}
 		ch.UpdatedAt = s.Now()
-		return translate(tx.Save(&ch).Error, "save channel")
+		// Only the columns a request can change: GORM's Save would insert a
+		// channel deleted meanwhile, and would write back last_error and
+		// last_sent_at, which the notifier updates concurrently.
+		res := tx.Model(&Channel{}).Where("id = ?", ch.ID).Updates(map[string]any{
+			"project_id": ch.ProjectID, "name": ch.Name, "kind": ch.Kind, "config": ch.Config,
+			"enabled": ch.Enabled, "remind_every": ch.RemindEvery, "updated_at": ch.UpdatedAt,
+		})
+		if res.Error != nil {
+			return translate(res.Error, "save channel "+id)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("channel %s: %w", id, ErrNotFound)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
