@@ -109,6 +109,9 @@ func (a *API) Register(r fiber.Router) {
 	r.Use(limitBody, a.auth.authenticate, a.limiter.limit)
 	for _, rt := range Routes {
 		r.Add(rt.Method, rt.Path, need(rt.Permission), rt.handler(a))
+		if rt.Method == fiber.MethodGet { // HEAD answers as GET does, without the body
+			r.Add(fiber.MethodHead, rt.Path, need(rt.Permission), rt.handler(a))
+		}
 	}
 	r.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "no such API route: "+c.Method()+" "+c.Path())

@@ -232,3 +232,14 @@ func TestPingKeyIsACapability(t *testing.T) {
 		assert.NotContains(t, string(r.Body), "pingKey")
 	})
 }
+
+// TestHeadOnGetRoutes: HEAD is answered like GET (same auth and status), as
+// HTTP clients and monitors probing an endpoint expect.
+func TestHeadOnGetRoutes(t *testing.T) {
+	e := newEnv(t, sqliteOnly(t), nil)
+	reader := e.key("reader", models.PermReadJobs)
+	assert.Equal(t, http.StatusOK, e.do("HEAD", "/api/v1/jobs", reader, "").Code)
+	assert.Equal(t, http.StatusUnauthorized, e.do("HEAD", "/api/v1/jobs", "", "").Code)
+	assert.Equal(t, http.StatusForbidden, e.do("HEAD", "/api/v1/projects", reader, "").Code)
+	assert.Equal(t, http.StatusNotFound, e.do("HEAD", "/api/v1/jobs/nope", reader, "").Code)
+}
