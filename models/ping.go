@@ -59,6 +59,7 @@ type PingWriter struct {
 	queue    chan *pendingPing
 	prune    chan pruneReq
 	quit     chan struct{}
+	cache    pingJobCache // PostgreSQL fast path; see commitFast
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	stats    struct {
@@ -113,6 +114,7 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),
 	}
+	w.cache.m = map[string]cachedPingJob{}
 	if o.Writers <= 0 {
 		o.Writers = 1
 	}
@@ -255,6 +257,11 @@ type jobChange struct {
 // ErrNotFound when its token matches no job.
 func (w *PingWriter) commitOnce(batch []*pendingPing) error {
 	s := w.store
+	if s.dialect == Postgres {
+		if err := w.commitFast(batch); !errors.Is(err, errFastMiss) {
+			return err
+		}
+	}
 	tokens := make([]string, 0, len(batch))
 	seen := make(map[string]bool, len(batch))
 	for _, p := range batch {
@@ -323,6 +330,9 @@ func (w *PingWriter) commitOnce(batch []*pendingPing) error {
 		}
 		return nil
 	})
+	if s.dialect == Postgres {
+		w.cache.forget(tokens) // the rows have new versions now
+	}
 	if err != nil {
 		return err
 	}

@@ -43,18 +43,27 @@ var insertPingsSQL = map[Dialect]string{
 // insertPings writes rows in one statement. Their ids are not read back:
 // nothing needs them.
 func (s *Store) insertPings(tx *gorm.DB, rows []*Ping) error {
+	arg, err := s.pingsJSON(rows)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec(insertPingsSQL[s.dialect], arg).Error; err != nil {
+		return fmt.Errorf("insert %d pings: %w", len(rows), err)
+	}
+	return nil
+}
+
+// pingsJSON encodes rows as the JSON parameter of insertPingsSQL.
+func (s *Store) pingsJSON(rows []*Ping) (string, error) {
 	batch := make([][]any, len(rows))
 	for i, p := range rows {
 		batch[i] = []any{p.JobID, p.N, p.Kind, p.ExitStatus, p.RID, p.Body, p.BodySize, p.Method, p.RemoteAddr, p.UserAgent, p.DurationMs, s.ts(&p.CreatedAt)}
 	}
 	arg, err := json.Marshal(batch)
 	if err != nil {
-		return fmt.Errorf("encode %d pings: %w", len(rows), err)
+		return "", fmt.Errorf("encode %d pings: %w", len(rows), err)
 	}
-	if err := tx.Exec(insertPingsSQL[s.dialect], string(arg)).Error; err != nil {
-		return fmt.Errorf("insert %d pings: %w", len(rows), err)
-	}
-	return nil
+	return string(arg), nil
 }
 
 var updateJobsSQL = map[Dialect]string{

@@ -118,3 +118,38 @@ func TestCleanPingBody(t *testing.T) {
 		})
 	}
 }
+
+// TestPingAfterOtherWriters pings a job, changes it behind the writer's
+// back (the watchdog takes it down, then an API edit changes its
+// schedule), and pings again: each ping sees the job as it is in the
+// database (on PostgreSQL the writer's cached row no longer matches and the
+// batch is rewritten in a transaction), the flips are written once, and
+// pingCount stays exact.
+func TestPingAfterOtherWriters(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		t0 := utc(2024, 5, 1, 10, 0)
+		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+		h.ping(models.PingSuccess, t0, "")
+		h.ping(models.PingSuccess, t0.Add(time.Minute), "")
+		j := h.tick(t0.Add(3 * time.Hour))
+		h.requireState(j, models.StatusDown, models.LastMissed)
+		p := h.ping(models.PingSuccess, t0.Add(3*time.Hour+time.Minute), "")
+		assert.Equal(t, int64(3), p.N)
+		j = h.get()
+		h.requireState(j, models.StatusUp, models.LastSuccess)
+		fl := h.flips()
+		require.Len(t, fl, 2, "up→down, down→up (new→up is no flip)")
+		assert.Equal(t, models.StatusUp, fl[0].ToStatus)
+
+		sched := "@every 2h"
+		_, err := store.UpdateJob(h.job.ID, &models.JobRequest{Schedule: &sched})
+		require.NoError(t, err)
+		at := t0.Add(4 * time.Hour)
+		h.ping(models.PingSuccess, at, "")
+		j = h.get()
+		require.NotNil(t, j.NextRunAt)
+		assert.True(t, j.NextRunAt.Equal(at.Add(2*time.Hour)), "next run from the new schedule, got %s", j.NextRunAt)
+		assert.Equal(t, int64(4), j.PingCount)
+		assert.Len(t, h.flips(), 2)
+	})
+}
