@@ -31,6 +31,9 @@ type Deps struct {
 	Log   *slog.Logger
 	Now   func() time.Time // nil: time.Now
 	Hooks handlers.JobHooks
+	// PingWriter stores pings; nil: the app starts its own (PING_HISTORY
+	// from the config). The app closes it when it shuts down.
+	PingWriter *models.PingWriter
 }
 
 // New builds the Fiber application without listening, so tests can drive it
@@ -68,6 +71,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		BodyLimit: cfg.PingBodyLimit,
 		RateLimit: cfg.PingRateLimit,
 		History:   cfg.PingHistory,
+		Writer:    d.PingWriter,
 	})
 	handlers.RegisterWeb(f)
 	return f

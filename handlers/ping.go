@@ -25,6 +25,9 @@ type PingOptions struct {
 	// Timeout bounds how long a ping waits for its commit before it is
 	// answered 503 (so the client retries); 0 means 10 seconds.
 	Timeout time.Duration
+	// Writer stores the pings; nil starts one (with History). Either way
+	// it is closed when the app shuts down.
+	Writer *models.PingWriter
 }
 
 // pinger serves /ping. Its writer commits pings in groups; see
@@ -51,11 +54,14 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	if o.Writer == nil {
+		o.Writer = o.Store.NewPingWriter(models.PingWriterOptions{Log: o.Log, History: o.History})
+	}
 	p := &pinger{
 		store:     o.Store,
 		log:       o.Log,
 		now:       now,
-		writer:    o.Store.NewPingWriter(models.PingWriterOptions{Log: o.Log, History: o.History}),
+		writer:    o.Writer,
 		limiter:   newRateLimiter(o.RateLimit, now),
 		bodyLimit: o.BodyLimit,
 		limitText: strconv.Itoa(o.BodyLimit),

@@ -21,6 +21,10 @@ type Migration struct {
 	// SQL is a list of statements with placeholders: {{id}} for an
 	// auto-incrementing 64-bit primary key, {{ts}} for a timestamp.
 	SQL []string
+	// Postgres lists statements run after SQL on PostgreSQL only, for the
+	// rare change that one database needs and the other does not; the
+	// migration says why.
+	Postgres []string
 }
 
 // All lists every migration in the order it is applied. Append only: a
@@ -30,6 +34,7 @@ var All = []Migration{
 	heartbeats,
 	checkDue,
 	notifications,
+	pingWrites,
 }
 
 var placeholders = map[string]map[string]string{
@@ -108,7 +113,11 @@ func applyOne(db *gorm.DB, dialect string, m Migration) (bool, error) {
 		if n > 0 {
 			return nil
 		}
-		for _, stmt := range m.SQL {
+		stmts := m.SQL
+		if dialect == "postgres" {
+			stmts = append(slices.Clone(stmts), m.Postgres...)
+		}
+		for _, stmt := range stmts {
 			if err := tx.Exec(render(stmt, dialect)).Error; err != nil {
 				return fmt.Errorf("%s", firstLine(stmt)+": "+err.Error())
 			}

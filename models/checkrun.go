@@ -283,14 +283,7 @@ func (s *Store) applyRuns(tx *gorm.DB, runs []*CheckRun) ([]*CheckRun, error) {
 
 // lockCheckStates reads (and on PostgreSQL locks) the jobs of runs.
 func (s *Store) lockCheckStates(tx *gorm.DB, runs []*CheckRun) (map[string]*checkState, error) {
-	ids := make([]string, 0, len(runs))
-	seen := make(map[string]bool, len(runs))
-	for _, r := range runs {
-		if !seen[r.JobID] {
-			seen[r.JobID] = true
-			ids = append(ids, r.JobID)
-		}
-	}
+	ids := distinctKeys(runs, func(r *CheckRun) string { return r.JobID })
 	states := make(map[string]*checkState, len(ids))
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), stmtChunk)]

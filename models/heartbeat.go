@@ -13,8 +13,11 @@ import (
 // status, lastPingAt (the last success ping) and lastStartAt (an open run).
 // Every deadline is derived from those, never stored on its own, so that
 // the HTTP checker moving nextRunAt for a job with both a url and a
-// heartbeat cannot shift a heartbeat deadline. alertAt only caches the
-// earliest deadline, so that the watchdog reads just the jobs that are due.
+// heartbeat cannot shift a heartbeat deadline. alertAt only tells the
+// watchdog when to look again, so that it reads just the jobs that are due:
+// it is at or before the earliest deadline (a ping that only moves the
+// deadlines later leaves it, see jobChange.settle), and a watchdog tick
+// that finds nothing due there stores the real one.
 //
 // A brand-new job (status new, never pinged) raises no alert until its first
 // ping, as on Healthchecks.io: a monitor created before its cron entry must
@@ -151,13 +154,8 @@ func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reas
 		finish()
 		j.LastPingAt = &at
 		j.Status, j.LastStatus = StatusUp, LastSuccess
-		// nextRunAt of a job with a url is the checker's next HTTP tick,
-		// claimed by the checker; a ping must not move it.
-		if sched != nil && !j.IsCheck() {
-			if next := sched.Next(at); !next.IsZero() {
-				j.NextRunAt = &next
-			}
-		}
+		// nextRunAt is not stored: it follows from lastPingAt when the job
+		// is read (Job.deriveNextRun).
 		if IsFlip(from, StatusUp) {
 			reason = "success ping"
 			if p.ExitStatus != nil {

@@ -293,11 +293,15 @@ func TestPausedJobIsNotWatched(t *testing.T) {
 		j := h.tick(utc(2024, 5, 3, 0, 0))
 		assert.Equal(t, models.StatusPaused, j.Status)
 		assert.Nil(t, j.AlertAt)
-		// Pings to a paused job are recorded but change no status.
-		h.ping(models.PingFail, utc(2024, 5, 3, 0, 1), "")
+		// Pings to a paused job are recorded but change no status. (The
+		// writer last saw the job up: its copy of the row must not be
+		// trusted after the pause, which another connection wrote.)
+		h.ping(models.PingSuccess, utc(2024, 5, 3, 0, 1), "")
+		h.requireState(h.get(), models.StatusPaused, models.LastSuccess)
+		h.ping(models.PingFail, utc(2024, 5, 3, 0, 2), "")
 		j = h.get()
 		assert.Equal(t, models.StatusPaused, j.Status)
-		assert.Equal(t, int64(2), j.PingCount)
+		assert.Equal(t, int64(3), j.PingCount)
 		assert.Empty(t, h.flips())
 		// Resumed: new, waiting for a ping; then watched again.
 		_, err = store.UpdateJob(h.job.ID, &models.JobRequest{Paused: &no})
@@ -380,5 +384,59 @@ func TestSuccessPingKeepsCheckTick(t *testing.T) {
 		at := created.Add(17 * time.Minute)
 		h2.ping(models.PingSuccess, at, "")
 		assert.Equal(t, time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC), h2.get().NextRunAt.UTC())
+	})
+}
+
+// TestAlertAtIsALowerBound: a success ping that only moves a job's
+// deadlines later leaves alertAt where it was, so the ping writer touches
+// no index; the watchdog, finding the job due at the old alertAt, moves
+// alertAt to the real deadline without changing anything else, and the job
+// goes late and down at the real deadlines.
+func TestAlertAtIsALowerBound(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		t0 := utc(2024, 5, 1, 10, 0)
+		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+		h.ping(models.PingSuccess, t0, "")
+		j := h.get()
+		h.requireState(j, models.StatusUp, models.LastSuccess)
+		require.NotNil(t, j.AlertAt)
+		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.AlertAt.UTC(), "new→up writes the deadline")
+
+		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+		j = h.get()
+		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.AlertAt.UTC(), "a later deadline is not written")
+		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.NextRunAt.UTC(), "nextRunAt follows the last ping")
+
+		j = h.tick(utc(2024, 5, 1, 11, 0))
+		h.requireState(j, models.StatusUp, models.LastSuccess)
+		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.AlertAt.UTC(), "the watchdog stores the real deadline")
+		assert.Equal(t, int64(2), j.PingCount)
+		assert.Empty(t, h.flips())
+
+		j = h.tick(utc(2024, 5, 1, 11, 30))
+		h.requireState(j, models.StatusLate, models.LastSuccess)
+		j = h.tick(utc(2024, 5, 1, 11, 35))
+		h.requireState(j, models.StatusDown, models.LastMissed)
+		require.Len(t, h.flips(), 1)
+		assert.Zero(t, h.w.Stats().FastErrors)
+	})
+}
+
+// TestStartArmsAnEarlierDeadline: a /start moves the next deadline earlier
+// (the run must finish within the tolerance), so that one is written at
+// once, and a run that hangs goes down on time.
+func TestStartArmsAnEarlierDeadline(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		t0 := utc(2024, 5, 1, 10, 0)
+		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+		h.ping(models.PingSuccess, t0, "")
+		h.ping(models.PingStart, utc(2024, 5, 1, 10, 10), "")
+		j := h.get()
+		h.requireState(j, models.StatusUp, models.LastRunning)
+		require.NotNil(t, j.AlertAt)
+		assert.Equal(t, utc(2024, 5, 1, 10, 15), j.AlertAt.UTC())
+		j = h.tick(utc(2024, 5, 1, 10, 15))
+		h.requireState(j, models.StatusDown, models.LastTimeout)
+		assert.Len(t, h.flips(), 1)
 	})
 }

@@ -64,6 +64,38 @@ type Job struct {
 // IsCheck reports whether CronPulse calls the job's URL on its schedule.
 func (j *Job) IsCheck() bool { return j.URL != "" }
 
+// AfterFind completes a job loaded by GORM with what is derived rather than
+// stored (see deriveNextRun).
+func (j *Job) AfterFind(*gorm.DB) error {
+	j.deriveNextRun()
+	return nil
+}
+
+// deriveNextRun sets nextRunAt of a heartbeat-only job that has been pinged
+// to its next expected ping: the first tick of its schedule after the last
+// success ping, the tick its late and down deadlines count from. The ping
+// writer does not store it: next_run_at is indexed (it is the checker's
+// claim column for jobs with a url), and a column in an index rewritten on
+// every ping makes each ping's job update maintain every index of the row
+// on PostgreSQL (no HOT update), which cost ~28 µs per ping over 1,000 jobs
+// (BENCHMARKS.md, Pings). Before the first ping, while paused and after a
+// resume (status new) the stored value stands: the first tick after the
+// job was created, resumed or rescheduled. A job with a url keeps the
+// checker's stored tick.
+func (j *Job) deriveNextRun() {
+	if !j.Heartbeat || j.IsCheck() || j.Paused || j.LastPingAt == nil {
+		return
+	}
+	if j.Status != StatusUp && j.Status != StatusLate && j.Status != StatusDown {
+		return
+	}
+	if sched := cachedSchedule(j.Schedule, j.Timezone); sched != nil {
+		if next := sched.Next(*j.LastPingAt); !next.IsZero() {
+			j.NextRunAt = &next
+		}
+	}
+}
+
 // ParsedSchedule parses the job's schedule in its time zone.
 func (j *Job) ParsedSchedule() (*Schedule, error) {
 	return ParseSchedule(j.Schedule, j.Timezone)
@@ -236,14 +268,35 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 	return &j, nil
 }
 
-// DeleteJob removes a job; the database cascades to its history.
+// DeleteJob removes a job and its history: the database cascades to its
+// check runs, flips and notifications; its pings are deleted here (see
+// deletePings).
 func (s *Store) DeleteJob(id string) error {
-	res := s.db.Where("id = ?", id).Delete(&Job{})
-	if res.Error != nil {
-		return translate(res.Error, "delete job "+id)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("job %s: %w", id, ErrNotFound)
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("id = ?", id).Delete(&Job{})
+		if res.Error != nil {
+			return translate(res.Error, "delete job "+id)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("job %s: %w", id, ErrNotFound)
+		}
+		return deletePings(tx, []string{id})
+	})
+}
+
+// deletePings deletes the pings of jobs that tx has just deleted. Pings
+// have no foreign key on PostgreSQL (migration 5), so nothing cascades to
+// them there. Deleting the job rows first makes this complete: a ping
+// batch holds the rows of its jobs until it commits, so one that finished
+// before the job rows were deleted is visible to this later statement, and
+// one that comes after finds its job gone and stores nothing.
+func deletePings(tx *gorm.DB, jobIDs []string) error {
+	for len(jobIDs) > 0 {
+		chunk := jobIDs[:min(len(jobIDs), 500)]
+		jobIDs = jobIDs[len(chunk):]
+		if err := tx.Where("job_id IN ?", chunk).Delete(&Ping{}).Error; err != nil {
+			return fmt.Errorf("delete pings: %w", err)
+		}
 	}
 	return nil
 }

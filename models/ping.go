@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,14 +30,7 @@ type PingWriterOptions struct {
 	Log      *slog.Logger
 	History  int // pings kept per job (PING_HISTORY); 0 keeps everything
 	MaxBatch int // pings committed in one transaction at most; 0 means 512
-	// Writers is how many transactions may be in flight at once (0 means
-	// 1). Jobs are locked in id order, so batches touching the same job take
-	// turns and its serials stay exact. More than one only helps on
-	// PostgreSQL with pings spread over many jobs, and there barely: on
-	// this project's 2-core machine two writers gave +20% over 1,000 jobs
-	// and -25% on one job, so the default stays one.
-	Writers int
-	Queue   int // pings waiting for the writer at most; 0 means 8192
+	Queue    int // pings waiting for the writer at most; 0 means 8192
 }
 
 // PingWriter stores pings durably and fast by group commit: one goroutine
@@ -45,21 +40,26 @@ type PingWriterOptions struct {
 // many pings; when idle a ping is committed alone at once. Nothing is
 // acknowledged before its commit, so a crash loses only unanswered pings.
 //
-// Per ping the work is constant: its job's row is read once per batch, the
-// ping inserted in one multi-row INSERT, the job updated once per batch, and
-// a finish ping with a run id looks up its start through an index.
+// Per ping the work is constant: its job's row is read at most once per
+// batch (and not at all while the writer's copy of it is known to be
+// current), the ping inserted, the job updated once per batch, and a finish
+// ping with a run id looks up its start through an index.
+//
+// A batch goes one of two ways. The fast path (fastPath: ping_sqlite.go,
+// ping_pg.go) runs on a connection the writer holds, with statements
+// prepared once, and covers batches that change no job across an alerting
+// edge. A batch with a flip, or one the fast path cannot take, goes through
+// the transactional path (ping_tx.go), which also writes the flips and
+// their notifications.
 type PingWriter struct {
 	store    *Store
-	db       *gorm.DB // the store's handle with a prepared-statement cache
-	schedMu  sync.Mutex
-	scheds   map[[2]string]*Schedule
 	log      *slog.Logger
 	history  int64
 	maxBatch int
 	queue    chan *pendingPing
 	prune    chan pruneReq
 	quit     chan struct{}
-	cache    pingJobCache // PostgreSQL fast path; see commitFast
+	fast     fastPath // nil: every batch takes the transactional path
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	stats    struct {
@@ -68,11 +68,75 @@ type PingWriter struct {
 	}
 }
 
+// fastPath is a dialect's way of storing a batch without a flip.
+type fastPath interface {
+	// commit stores the batch, or returns an error having stored nothing,
+	// for the transactional path to do it: errFastMiss when the batch is
+	// not the fast path's to store (it flips a job, or a job changed
+	// under it), another error when the fast path failed.
+	commit(batch []*pendingPing) error
+	// close releases the path's connection.
+	close()
+}
+
+// errFastMiss means the fast path did not store the batch and the
+// transactional path must.
+var errFastMiss = errors.New("fast path does not apply")
+
+// connWait bounds the wait for a connection from the pool.
+const connWait = 5 * time.Second
+
+// heldConn is a connection a fast path takes from the store's pool at its
+// first batch and keeps until the writer closes (or an error makes it
+// suspect), with session settings of its own that are undone before it goes
+// back.
+type heldConn struct {
+	*sql.Conn
+	reset string // statement that undoes the session settings
+}
+
+// holdConn takes a connection from s's pool and runs setup on it.
+func (s *Store) holdConn(setup, reset string) (*heldConn, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), connWait)
+	defer cancel()
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take a connection for the ping writer: %w", err)
+	}
+	h := &heldConn{Conn: conn, reset: reset}
+	if _, err := conn.ExecContext(ctx, setup); err != nil {
+		h.release(err)
+		return nil, fmt.Errorf("set up the ping writer's connection: %w", err)
+	}
+	return h, nil
+}
+
+// release gives the connection back to the pool with its settings undone,
+// or, after cause (an error that may have left it inside a transaction, or
+// broken), discards it.
+func (h *heldConn) release(cause error) {
+	if cause == nil {
+		if _, err := h.ExecContext(context.Background(), h.reset); err != nil {
+			cause = err
+		}
+	}
+	if cause != nil {
+		_ = h.Raw(func(any) error { return driver.ErrBadConn }) // makes database/sql close it
+	}
+	_ = h.Close() // after a discard this reports it; nothing else to do
+}
+
 // PingWriterStats counts the writer's work since it started.
 type PingWriterStats struct {
-	Batches    int64         // transactions committed (or failed)
+	Batches    int64         // batches committed (or failed)
 	Pings      int64         // pings in them
-	CommitTime time.Duration // time spent in those transactions
+	Fast       int64         // batches stored by the fast path
+	FastErrors int64         // batches the fast path failed on (not declined): each was retried in a transaction
+	CommitTime time.Duration // time spent storing them
 }
 
 // Stats returns the writer's counters.
@@ -108,23 +172,26 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 	}
 	w := &PingWriter{
 		store: s, log: o.Log,
-		db:     s.db.Session(&gorm.Session{PrepareStmt: true}),
-		scheds: map[[2]string]*Schedule{}, history: int64(o.History), maxBatch: o.MaxBatch,
+		history: int64(o.History), maxBatch: o.MaxBatch,
 		queue: make(chan *pendingPing, o.Queue),
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),
 	}
-	w.cache.m = map[string]cachedPingJob{}
-	if o.Writers <= 0 {
-		o.Writers = 1
+	switch s.dialect {
+	case SQLite:
+		w.fast = newSQLiteFast(w)
+	case Postgres:
+		w.fast = newPostgresFast(w)
 	}
-	var writers sync.WaitGroup
 	w.wg.Add(2)
-	writers.Add(o.Writers)
-	for i := 0; i < o.Writers; i++ {
-		go func() { defer writers.Done(); w.run() }()
-	}
-	go func() { defer w.wg.Done(); writers.Wait(); close(w.prune) }()
+	go func() {
+		defer w.wg.Done()
+		w.run()
+		if w.fast != nil {
+			w.fast.close()
+		}
+		close(w.prune)
+	}()
 	go w.runPruner()
 	return w
 }
@@ -167,12 +234,11 @@ func (w *PingWriter) run() {
 		case <-w.quit:
 			// Commit what is already queued; late senders see quit.
 			for {
-				select {
-				case p := <-w.queue:
-					w.commit([]*pendingPing{p})
-				default:
+				batch = w.drain(batch[:0])
+				if len(batch) == 0 {
 					return
 				}
+				w.commit(batch)
 			}
 		}
 		batch = append(batch[:0], first)
@@ -204,17 +270,35 @@ func (w *PingWriter) drain(batch []*pendingPing) []*pendingPing {
 // retried once (a deadlock or a busy database is usually gone by then).
 func (w *PingWriter) commit(batch []*pendingPing) {
 	start := time.Now()
+	fast, fastErr := false, false
 	defer func() {
 		w.stats.Lock()
 		w.stats.Batches++
 		w.stats.Pings += int64(len(batch))
+		if fast {
+			w.stats.Fast++
+		}
+		if fastErr {
+			w.stats.FastErrors++
+		}
 		w.stats.CommitTime += time.Since(start)
 		w.stats.Unlock()
 	}()
-	err := w.commitOnce(batch)
-	if err != nil {
-		w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
-		err = w.commitOnce(batch)
+	var err error
+	if w.fast != nil {
+		err = w.fast.commit(batch)
+		fast = err == nil
+		if err != nil && !errors.Is(err, errFastMiss) {
+			fastErr = true
+			w.log.Warn("ping fast path failed, using a transaction", slog.Int("pings", len(batch)), slog.Any("error", err))
+		}
+	}
+	if !fast {
+		err = w.commitTx(batch)
+		if err != nil {
+			w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
+			err = w.commitTx(batch)
+		}
 	}
 	for _, p := range batch {
 		if err != nil {
@@ -227,125 +311,99 @@ func (w *PingWriter) commit(batch []*pendingPing) {
 	}
 }
 
-// schedule returns j's parsed schedule (nil if it does not parse), from a
-// cache: most jobs share a few schedules.
-func (w *PingWriter) schedule(j *Job) *Schedule {
-	w.schedMu.Lock()
-	defer w.schedMu.Unlock()
-	k := [2]string{j.Schedule, j.Timezone}
-	if s, ok := w.scheds[k]; ok {
-		return s
-	}
-	if len(w.scheds) > 10_000 {
-		clear(w.scheds)
-	}
-	s, err := j.ParsedSchedule()
-	if err != nil {
-		s = nil
-	}
-	w.scheds[k] = s
-	return s
-}
-
-// jobChange is a job touched by a batch.
+// jobChange is a job touched by a batch: its row as read, and the job as
+// the batch's pings leave it.
 type jobChange struct {
-	job       *Job
-	countFrom int64
+	job        *Job
+	countFrom  int64
+	statusFrom string
+	alertFrom  *time.Time // alert_at as stored
+	// writeAlert tells the writer to store job.AlertAt; otherwise the
+	// stored alert_at stands (see settle).
+	writeAlert bool
 }
 
-// commitOnce writes the batch in one transaction. Each ping's err is set to
-// ErrNotFound when its token matches no job.
-func (w *PingWriter) commitOnce(batch []*pendingPing) error {
-	s := w.store
-	if s.dialect == Postgres {
-		if err := w.commitFast(batch); !errors.Is(err, errFastMiss) {
-			return err
-		}
+func newJobChange(j *Job) *jobChange {
+	return &jobChange{job: j, countFrom: j.PingCount, statusFrom: j.Status, alertFrom: j.AlertAt}
+}
+
+// settle decides whether the batch must store the job's new alert_at.
+//
+// alert_at is where the watchdog looks for due jobs, and is indexed, so
+// writing it on every ping would make every ping's job update maintain an
+// index (and on PostgreSQL every index: no HOT update). It only has to be
+// a lower bound of the job's real next deadline: the watchdog re-derives
+// the deadlines from the job's state (status, last ping, open start)
+// whenever alert_at passes, and then stores the real one or acts on it. A
+// success ping only moves the deadlines later, so it leaves alert_at alone;
+// a change of status, or a deadline that moved earlier (a /start arming a
+// hang deadline), is written.
+func (c *jobChange) settle() {
+	j := c.job
+	if j.Status != c.statusFrom || (j.AlertAt != nil && (c.alertFrom == nil || j.AlertAt.Before(*c.alertFrom))) {
+		c.writeAlert = true
+		return
 	}
-	tokens := make([]string, 0, len(batch))
-	seen := make(map[string]bool, len(batch))
+	j.AlertAt = c.alertFrom
+}
+
+// startFinder returns the time of the latest start ping of the job with the
+// given run id, and whether there is one.
+type startFinder func(jobID, rid string) (time.Time, bool, error)
+
+// batchPlan is what a batch does, computed in memory from its jobs.
+type batchPlan struct {
+	rows    []*Ping      // pings to insert, N and duration set
+	changed []*jobChange // jobs to update, in the order first touched
+	flips   []Flip       // status changes across an alerting edge
+}
+
+// plan applies the batch's pings, in order, to the jobs they name (keyed
+// by ping token; a ping whose token is not there fails with ErrNotFound).
+// findStart looks up the start of a run in the database.
+func (w *PingWriter) plan(batch []*pendingPing, jobs map[string]*jobChange, findStart startFinder) (batchPlan, error) {
+	var bp batchPlan
+	starts := map[string]time.Time{} // job id + rid → start time, within this batch
+	touched := make(map[string]bool, len(jobs))
 	for _, p := range batch {
 		p.err = nil
 		p.ping.ID, p.ping.N, p.ping.DurationMs = 0, 0, nil
-		if !seen[p.token] {
-			seen[p.token] = true
-			tokens = append(tokens, p.token)
+		c := jobs[p.token]
+		if c == nil {
+			p.err = fmt.Errorf("job by ping token: %w", ErrNotFound)
+			continue
 		}
-	}
-	var changed []*jobChange
-	err := w.db.Transaction(func(tx *gorm.DB) error {
-		jobs, err := s.jobsByTokens(tx, tokens)
+		j := c.job
+		ping := &p.ping
+		ping.JobID = j.ID
+		matched, err := duration(j, ping, starts, findStart)
 		if err != nil {
-			return err
+			return bp, err
 		}
-		byToken := make(map[string]*jobChange, len(jobs))
-		changed = changed[:0]
-		for i := range jobs {
-			c := &jobChange{job: &jobs[i], countFrom: jobs[i].PingCount}
-			byToken[jobs[i].PingToken] = c
+		if ping.Kind == PingStart && ping.RID != "" {
+			starts[j.ID+"\x00"+ping.RID] = ping.CreatedAt
 		}
-		starts := map[string]time.Time{} // job id + rid → start time, within this batch
-		var rows []*Ping
-		var flips []Flip
-		touched := map[string]bool{}
-		for _, p := range batch {
-			c := byToken[p.token]
-			if c == nil {
-				p.err = fmt.Errorf("job by ping token: %w", ErrNotFound)
-				continue
-			}
-			j := c.job
-			ping := &p.ping
-			ping.JobID = j.ID
-			matched, err := w.duration(tx, j, ping, starts)
-			if err != nil {
-				return err
-			}
-			if ping.Kind == PingStart && ping.RID != "" {
-				starts[j.ID+"\x00"+ping.RID] = ping.CreatedAt
-			}
-			from, reason := pingEffect(j, w.schedule(j), ping, matched)
-			if reason != "" {
-				flips = append(flips, Flip{JobID: j.ID, FromStatus: from, ToStatus: j.Status, Reason: reason, CreatedAt: ping.CreatedAt})
-			}
-			rows = append(rows, ping)
-			if !touched[j.ID] {
-				touched[j.ID] = true
-				changed = append(changed, c)
-			}
+		from, reason := pingEffect(j, cachedSchedule(j.Schedule, j.Timezone), ping, matched)
+		if reason != "" {
+			bp.flips = append(bp.flips, Flip{JobID: j.ID, FromStatus: from, ToStatus: j.Status, Reason: reason, CreatedAt: ping.CreatedAt})
 		}
-		if len(rows) == 0 {
-			return nil
+		bp.rows = append(bp.rows, ping)
+		if !touched[j.ID] {
+			touched[j.ID] = true
+			bp.changed = append(bp.changed, c)
 		}
-		if err := s.insertPings(tx, rows); err != nil {
-			return err
-		}
-		if err := s.updatePingedJobs(tx, changed); err != nil {
-			return err
-		}
-		for _, f := range flips {
-			if _, err := s.insertFlip(tx, f.JobID, f.FromStatus, f.ToStatus, f.Reason, f.CreatedAt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if s.dialect == Postgres {
-		w.cache.forget(tokens) // the rows have new versions now
 	}
-	if err != nil {
-		return err
+	for _, c := range bp.changed {
+		c.settle()
 	}
-	for _, c := range changed {
-		w.maybePrune(c)
-	}
-	return nil
+	return bp, nil
 }
 
 // duration sets a finish ping's duration from its run's start: the start
-// ping with the same run id, or, without a run id, the job's open start. It
-// reports whether the start found is the job's latest open one.
-func (w *PingWriter) duration(tx *gorm.DB, j *Job, p *Ping, starts map[string]time.Time) (bool, error) {
+// ping with the same run id (in this batch, or found by findStart), or,
+// without a run id, the job's open start. It reports whether the start
+// found is the job's latest open one.
+func duration(j *Job, p *Ping, starts map[string]time.Time, findStart startFinder) (bool, error) {
 	if p.Kind != PingSuccess && p.Kind != PingFail {
 		return false, nil
 	}
@@ -356,18 +414,14 @@ func (w *PingWriter) duration(tx *gorm.DB, j *Job, p *Ping, starts map[string]ti
 			start = t
 			break
 		}
-		var prev []Ping
-		// kind = 'start' is written as a literal: it is the partial index's
-		// condition, and a bound parameter would not let SQLite use it.
-		err := tx.Select("created_at").Where("job_id = ? AND rid = ? AND kind = 'start'", j.ID, p.RID).
-			Order("n DESC").Limit(1).Find(&prev).Error
+		t, ok, err := findStart(j.ID, p.RID)
 		if err != nil {
 			return false, fmt.Errorf("find start of run %s: %w", p.RID, err)
 		}
-		if len(prev) == 0 {
+		if !ok {
 			return false, nil
 		}
-		start = prev[0].CreatedAt
+		start = t
 	case j.LastStartAt != nil:
 		start = *j.LastStartAt
 	default:
@@ -380,6 +434,11 @@ func (w *PingWriter) duration(tx *gorm.DB, j *Job, p *Ping, starts map[string]ti
 	p.DurationMs = &d
 	return j.LastStartAt != nil && !start.Before(*j.LastStartAt), nil
 }
+
+// findStartSQL looks up the latest start of a run. kind = 'start' is written
+// as a literal: it is the partial index's condition (pings_job_rid), and a
+// bound parameter would not let SQLite use it.
+const findStartSQL = `SELECT created_at FROM pings WHERE job_id = ? AND rid = ? AND kind = 'start' ORDER BY n DESC LIMIT 1`
 
 // maybePrune asks the pruner to trim a job's history each time its ping
 // count crosses a multiple of a tenth of the history size, so pruning costs

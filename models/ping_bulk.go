@@ -68,25 +68,27 @@ func (s *Store) pingsJSON(rows []*Ping) (string, error) {
 
 var updateJobsSQL = map[Dialect]string{
 	SQLite: `UPDATE jobs SET ping_count = v.c, last_activity_at = v.a, last_ping_at = v.p, last_start_at = v.s,
-			status = v.st, last_status = v.ls, next_run_at = v.nr, alert_at = v.al
+			status = v.st, last_status = v.ls, alert_at = v.al
 		FROM (SELECT value->>0 AS id, value->>1 AS c, value->>2 AS a, value->>3 AS p, value->>4 AS s,
-			value->>5 AS st, value->>6 AS ls, value->>7 AS nr, value->>8 AS al FROM json_each(?)) AS v
+			value->>5 AS st, value->>6 AS ls, value->>7 AS al FROM json_each(?)) AS v
 		WHERE jobs.id = v.id`,
 	Postgres: `UPDATE jobs SET ping_count = (v->>1)::bigint, last_activity_at = (v->>2)::timestamptz,
 			last_ping_at = (v->>3)::timestamptz, last_start_at = (v->>4)::timestamptz, status = v->>5,
-			last_status = v->>6, next_run_at = (v->>7)::timestamptz, alert_at = (v->>8)::timestamptz
+			last_status = v->>6, alert_at = (v->>7)::timestamptz
 		FROM json_array_elements(?::json) AS v
 		WHERE jobs.id = v->>0`,
 }
 
 // updatePingedJobs writes the ping-driven columns of every job a batch
-// touched, in one statement.
+// touched, in one statement. alert_at is written as settle left it (the
+// stored value when it need not move). next_run_at is not a ping's to
+// write: see Job.deriveNextRun.
 func (s *Store) updatePingedJobs(tx *gorm.DB, changed []*jobChange) error {
 	batch := make([][]any, len(changed))
 	for i, c := range changed {
 		j := c.job
 		batch[i] = []any{j.ID, j.PingCount, s.ts(j.LastActivityAt), s.ts(j.LastPingAt), s.ts(j.LastStartAt),
-			j.Status, j.LastStatus, s.ts(j.NextRunAt), s.ts(j.AlertAt)}
+			j.Status, j.LastStatus, s.ts(j.AlertAt)}
 	}
 	arg, err := json.Marshal(batch)
 	if err != nil {

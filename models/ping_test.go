@@ -60,6 +60,12 @@ func TestPingWriterConcurrent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Len(t, items, per)
 		}
+		// None of these pings flips a job: they take the fast path, and
+		// it never fails (a failure would be hidden by the retry in a
+		// transaction).
+		st := jobs[0].w.Stats()
+		assert.Equal(t, st.Batches, st.Fast, "%+v", st)
+		assert.Zero(t, st.FastErrors)
 	})
 }
 
@@ -151,5 +157,8 @@ func TestPingAfterOtherWriters(t *testing.T) {
 		assert.True(t, j.NextRunAt.Equal(at.Add(2*time.Hour)), "next run from the new schedule, got %s", j.NextRunAt)
 		assert.Equal(t, int64(4), j.PingCount)
 		assert.Len(t, h.flips(), 2)
+		st := h.w.Stats()
+		assert.Zero(t, st.FastErrors, "%+v", st)
+		assert.Less(t, st.Fast, st.Batches, "the batches with a flip or after a change took a transaction")
 	})
 }

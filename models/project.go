@@ -174,14 +174,31 @@ func (s *Store) UpdateProject(id string, r *ProjectRequest) (*Project, error) {
 }
 
 // DeleteProject removes a project; the database cascades to its jobs,
-// their pings, runs and flips, and its channels.
+// their runs and flips, and its channels; the jobs' pings are deleted here
+// (see deletePings).
 func (s *Store) DeleteProject(id string) error {
-	res := s.db.Where("id = ?", id).Delete(&Project{})
-	if res.Error != nil {
-		return translate(res.Error, "delete project "+id)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("project %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return s.db.Transaction(func(tx *gorm.DB) error {
+		// Lock the project first: a job created in it meanwhile (which
+		// holds the project row FOR KEY SHARE) is then either in the list
+		// below or refused.
+		q := tx.Model(&Project{}).Select("id").Where("id = ?", id)
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var found []string
+		if err := q.Pluck("id", &found).Error; err != nil {
+			return translate(err, "find project "+id)
+		}
+		if len(found) == 0 {
+			return fmt.Errorf("project %s: %w", id, ErrNotFound)
+		}
+		var jobIDs []string
+		if err := tx.Model(&Job{}).Where("project_id = ?", id).Pluck("id", &jobIDs).Error; err != nil {
+			return translate(err, "list jobs of project "+id)
+		}
+		if err := tx.Where("id = ?", id).Delete(&Project{}).Error; err != nil {
+			return translate(err, "delete project "+id)
+		}
+		return deletePings(tx, jobIDs)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -236,4 +237,38 @@ func (s *Schedule) Describe() string {
 		return fmt.Sprintf("every %s", s.every)
 	}
 	return describeCron(s.expr, s.loc)
+}
+
+// scheduleCache holds parsed schedules by (expression, time zone): most
+// jobs share a few, and the ping writer, the watchdog and every job read
+// need one.
+var scheduleCache struct {
+	sync.Mutex
+	m map[[2]string]*Schedule
+}
+
+// scheduleCacheMax bounds the cache; when full it is emptied.
+const scheduleCacheMax = 10_000
+
+// cachedSchedule returns the parsed schedule of expr in tz, or nil when it
+// does not parse (a stored job always has a valid one).
+func cachedSchedule(expr, tz string) *Schedule {
+	k := [2]string{expr, tz}
+	scheduleCache.Lock()
+	s, ok := scheduleCache.m[k]
+	scheduleCache.Unlock()
+	if ok {
+		return s
+	}
+	s, err := ParseSchedule(expr, tz)
+	if err != nil {
+		s = nil
+	}
+	scheduleCache.Lock()
+	defer scheduleCache.Unlock()
+	if scheduleCache.m == nil || len(scheduleCache.m) >= scheduleCacheMax {
+		scheduleCache.m = map[[2]string]*Schedule{}
+	}
+	scheduleCache.m[k] = s
+	return s
 }

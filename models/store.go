@@ -74,3 +74,16 @@ func translate(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 }
+
+// distinctKeys returns the keys of items, each once, in first-seen order.
+func distinctKeys[T any](items []T, key func(T) string) []string {
+	out := make([]string, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if k := key(it); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -8,7 +8,10 @@
 // -jobs jobs, and the no-op endpoint again. It prints requests per second,
 // p50 and p99 latency, the ratio to the no-op rate (the mean of its two
 // runs), and checks that the pings stored (rows, and the jobs' pingCount)
-// equal the 200 answers.
+// equal the 200 answers. After each ping run it prints the writer's
+// batches: how many pings each held, how many went by the fast path, and
+// how much of the run the writer spent storing them. -only runs one ping
+// scenario alone (for profiling with -cpuprofile).
 //
 //	go run ./bench/pingload -db sqlite
 //	go run ./bench/pingload -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
@@ -40,6 +43,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each measurement")
 	spread := flag.Int("jobs", 1000, "jobs the spread scenario pings")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the ping runs to this file")
+	only := flag.String("only", "", `run one scenario alone, without the no-op runs: "one" (1 job) or "spread" (-jobs jobs); for profiling`)
 	flag.Parse()
 	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 5*time.Minute || *spread < 1 || *spread > 100_000 {
 		fmt.Fprintln(os.Stderr, "pingload: -conns 1..1024, -duration up to 5m, -jobs 1..100000")
@@ -57,14 +61,18 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dbFlag, *conns, *duration, *spread); err != nil {
+	if *only != "" && *only != "one" && *only != "spread" {
+		fmt.Fprintln(os.Stderr, `pingload: -only is "one" or "spread"`)
+		os.Exit(2)
+	}
+	if err := run(*dbFlag, *conns, *duration, *spread, *only); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "pingload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbFlag string, conns int, duration time.Duration, spread int) error {
+func run(dbFlag string, conns int, duration time.Duration, spread int, only string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dbURL, cleanup, err := prepareDB(dbFlag, log)
 	if err != nil {
@@ -89,7 +97,8 @@ func run(dbFlag string, conns int, duration time.Duration, spread int) error {
 	cfg := app.TestConfig(dbURL)
 	cfg.PingRateLimit = 1_000_000 // the load pings one job far faster than a cron job would
 	cfg.PingHistory = 1_000_000   // keep every row so rows can be counted against answers
-	cpApp := app.New(cfg, app.Deps{Store: store, Log: log})
+	writer := store.NewPingWriter(models.PingWriterOptions{Log: log, History: cfg.PingHistory})
+	cpApp := app.New(cfg, app.Deps{Store: store, Log: log, PingWriter: writer})
 	cpAddr, err := serve(cpApp)
 	if err != nil {
 		return err
@@ -105,29 +114,46 @@ func run(dbFlag string, conns int, duration time.Duration, spread int) error {
 	defer noop.Shutdown()
 
 	fmt.Printf("pingload: %s, %d connections, %s per run, GOMAXPROCS=%d\n", dialect, conns, duration, runtime.GOMAXPROCS(0))
+	pings := func(name string, path func(int) string) (result, error) {
+		before, err := stored(store)
+		if err != nil {
+			return result{}, err
+		}
+		st0 := writer.Stats()
+		r := load(cpAddr, conns, duration, path)
+		st := writer.Stats()
+		after, err := stored(store)
+		if err != nil {
+			return r, err
+		}
+		r.print(name)
+		checkStored(r, before, after)
+		batches := st.Batches - st0.Batches
+		fmt.Printf("%-30s %d batches, %.1f pings each, %d by the fast path, writer busy %.0f%% of the run\n", "  writer", batches,
+			float64(st.Pings-st0.Pings)/float64(max(batches, 1)), st.Fast-st0.Fast, 100*(st.CommitTime-st0.CommitTime).Seconds()/r.elapsed.Seconds())
+		return r, nil
+	}
+	oneJob := func(int) string { return "/ping/" + tokens[0] }
+	spreadJobs := func(i int) string { return "/ping/" + tokens[1+i%spread] }
+	switch only {
+	case "one":
+		_, err := pings("pings, 1 job", oneJob)
+		return err
+	case "spread":
+		_, err := pings(fmt.Sprintf("pings, %d jobs", spread), spreadJobs)
+		return err
+	}
+
 	base1 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
 	base1.print("no-op Fiber endpoint")
-
-	before, err := stored(store)
+	one, err := pings("pings, 1 job", oneJob)
 	if err != nil {
 		return err
 	}
-	one := load(cpAddr, conns, duration, func(int) string { return "/ping/" + tokens[0] })
-	after, err := stored(store)
+	many, err := pings(fmt.Sprintf("pings, %d jobs", spread), spreadJobs)
 	if err != nil {
 		return err
 	}
-	one.print("pings, 1 job")
-	checkStored(one, before, after)
-
-	before = after
-	many := load(cpAddr, conns, duration, func(i int) string { return "/ping/" + tokens[1+i%spread] })
-	after, err = stored(store)
-	if err != nil {
-		return err
-	}
-	many.print(fmt.Sprintf("pings, %d jobs", spread))
-	checkStored(many, before, after)
 
 	base2 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
 	base2.print("no-op Fiber endpoint (again)")
