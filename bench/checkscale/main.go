@@ -33,9 +33,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/cronpulse/cronpulse/bench/internal/cpu"
 	"github.com/cronpulse/cronpulse/checker"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
@@ -170,9 +170,9 @@ func run(n int, every, window time.Duration, dbURL string, conc, perHost, histor
 	warm := every + time.Second
 	time.Sleep(warm)
 	stopProfile := startProfile()
-	w0, cpu0, pg0 := time.Now(), cpuTime(), postgresCPU()
+	w0, cpu0, pg0 := time.Now(), cpu.Self(), cpu.Postgres()
 	time.Sleep(window)
-	w1, cpu1, pg1 := time.Now(), cpuTime(), postgresCPU()
+	w1, cpu1, pg1 := time.Now(), cpu.Self(), cpu.Postgres()
 	stopProfile()
 	rss, hwm := rssKB(), hwmKB()
 	if err := eng.Stop(); err != nil {
@@ -237,7 +237,7 @@ func bareHTTP(target string, rate float64, d time.Duration) (int, time.Duration)
 	perTick := int(rate * tick.Seconds())
 	var wg sync.WaitGroup
 	sent := 0
-	cpu0 := cpuTime()
+	cpu0 := cpu.Self()
 	end := time.Now().Add(d)
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -260,7 +260,7 @@ func bareHTTP(target string, rate float64, d time.Duration) (int, time.Duration)
 		}
 	}
 	wg.Wait()
-	return sent, cpuTime() - cpu0
+	return sent, cpu.Self() - cpu0
 }
 
 // cpuProfile is the -cpuprofile file, if any.
@@ -324,46 +324,6 @@ func freshSchema(base string, log *slog.Logger) (string, func(), error) {
 			log.Warn("drop schema", slog.Any("error", err))
 		}
 	}, nil
-}
-
-// cpuTime is the user+system CPU this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// postgresCPU sums the CPU time of every process named postgres.
-func postgresCPU() time.Duration {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	var ticks int64
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || closing < open || s[open+1:closing] != "postgres" {
-			continue
-		}
-		f := strings.Fields(s[closing+1:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64) // utime; a malformed field counts as 0
-		k, _ := strconv.ParseInt(f[12], 10, 64) // stime
-		ticks += u + k
-	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 // rssKB and hwmKB read the resident set size and its peak.

@@ -8,7 +8,9 @@
 // -jobs jobs, and the no-op endpoint again. It prints requests per second,
 // p50 and p99 latency, the ratio to the no-op rate (the mean of its two
 // runs), and checks that the pings stored (rows, and the jobs' pingCount)
-// equal the 200 answers. After each ping run it prints the writer's
+// equal the 200 answers. Each run also shows the CPU time per request of
+// this process (server, load generator and, on SQLite, the database) and,
+// with PostgreSQL, of the postgres processes. After each ping run it prints the writer's
 // batches: how many pings each held, how many went by the fast path, and
 // how much of the run the writer spent storing them. -only runs one ping
 // scenario alone (for profiling with -cpuprofile).
@@ -31,6 +33,7 @@ import (
 	"time"
 
 	"github.com/cronpulse/cronpulse/app"
+	"github.com/cronpulse/cronpulse/bench/internal/cpu"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
@@ -228,6 +231,7 @@ type result struct {
 	elapsed   time.Duration
 	ok, other int64
 	latencies []time.Duration
+	cpu, pg   time.Duration // CPU used meanwhile by this process, and by PostgreSQL
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -240,8 +244,17 @@ func (r result) print(name string) {
 		}
 		return r.latencies[int(p*float64(len(r.latencies)-1))]
 	}
-	fmt.Printf("%-30s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  200s %d  other %d\n",
-		name, r.rate(), ms(pct(0.50)), ms(pct(0.99)), r.ok, r.other)
+	fmt.Printf("%-30s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  200s %d  other %d  CPU/req %.1f us",
+		name, r.rate(), ms(pct(0.50)), ms(pct(0.99)), r.ok, r.other, us(r.cpu, r.ok+r.other))
+	if r.pg > 0 {
+		fmt.Printf(" + %.1f us PostgreSQL", us(r.pg, r.ok+r.other))
+	}
+	fmt.Println()
+}
+
+// us is d per n, in microseconds.
+func us(d time.Duration, n int64) float64 {
+	return float64(d) / float64(time.Microsecond) / float64(max(n, 1))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -253,6 +266,7 @@ func load(addr string, conns int, d time.Duration, path func(i int) string) resu
 	var mu sync.Mutex
 	var total result
 	var wg sync.WaitGroup
+	cpu0, pg0 := cpu.Self(), cpu.Postgres()
 	start := time.Now()
 	end := start.Add(d)
 	for c := 0; c < conns; c++ {
@@ -285,6 +299,7 @@ func load(addr string, conns int, d time.Duration, path func(i int) string) resu
 	}
 	wg.Wait()
 	total.elapsed = time.Since(start)
+	total.cpu, total.pg = cpu.Self()-cpu0, cpu.Postgres()-pg0
 	return total
 }
 
