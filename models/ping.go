@@ -224,33 +224,51 @@ func (w *PingWriter) Close() {
 	w.wg.Wait()
 }
 
-// run is the writer goroutine: take a batch, commit it, answer it.
+// run is the writer goroutine: take a batch, store it, answer it.
 func (w *PingWriter) run() {
-	batch := make([]*pendingPing, 0, w.maxBatch)
 	for {
-		var first *pendingPing
-		select {
-		case first = <-w.queue:
-		case <-w.quit:
-			// Commit what is already queued; late senders see quit.
-			for {
-				batch = w.drain(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				w.commit(batch)
-			}
+		batch := w.next()
+		if batch == nil {
+			return
 		}
-		batch = append(batch[:0], first)
-		batch = w.drain(batch)
-		if len(batch) < w.maxBatch {
-			// Let the callers just answered queue their next pings before
-			// committing: one yield, no timer, often doubles the batch.
-			runtime.Gosched()
-			batch = w.drain(batch)
+		start := time.Now()
+		err := errFastMiss
+		if w.fast != nil {
+			err = w.fast.commit(batch)
+			w.noteFast(batch, err)
 		}
-		w.commit(batch)
+		if err != nil {
+			err = w.commitTxRetry(batch)
+		}
+		w.answer(batch, err, time.Since(start))
 	}
+}
+
+// next waits for the next batch: the pings queued now, up to maxBatch.
+// Once the writer is closing it returns what is still queued, and nil when
+// nothing is: late senders see quit.
+func (w *PingWriter) next() []*pendingPing {
+	select {
+	case p := <-w.queue:
+		return w.gather(p)
+	case <-w.quit:
+		if batch := w.drain(nil); len(batch) > 0 {
+			return batch
+		}
+		return nil
+	}
+}
+
+// gather makes a batch of first and the pings queued behind it.
+func (w *PingWriter) gather(first *pendingPing) []*pendingPing {
+	batch := w.drain(append(make([]*pendingPing, 0, 64), first))
+	if len(batch) < w.maxBatch {
+		// Let the callers just answered queue their next pings before
+		// committing: one yield, no timer, often doubles the batch.
+		runtime.Gosched()
+		batch = w.drain(batch)
+	}
+	return batch
 }
 
 // drain adds the pings waiting in the queue to batch, up to maxBatch.
@@ -266,49 +284,48 @@ func (w *PingWriter) drain(batch []*pendingPing) []*pendingPing {
 	return batch
 }
 
-// commit writes a batch and wakes its callers. A failed transaction is
-// retried once (a deadlock or a busy database is usually gone by then).
-func (w *PingWriter) commit(batch []*pendingPing) {
-	start := time.Now()
-	fast, fastErr := false, false
-	defer func() {
-		w.stats.Lock()
-		w.stats.Batches++
-		w.stats.Pings += int64(len(batch))
-		if fast {
-			w.stats.Fast++
-		}
-		if fastErr {
-			w.stats.FastErrors++
-		}
-		w.stats.CommitTime += time.Since(start)
-		w.stats.Unlock()
-	}()
-	var err error
-	if w.fast != nil {
-		err = w.fast.commit(batch)
-		fast = err == nil
-		if err != nil && !errors.Is(err, errFastMiss) {
-			fastErr = true
-			w.log.Warn("ping fast path failed, using a transaction", slog.Int("pings", len(batch)), slog.Any("error", err))
-		}
+// noteFast counts what the fast path did with a batch (err from its
+// commit) and logs a failure: a miss is normal, a failure is not.
+func (w *PingWriter) noteFast(batch []*pendingPing, err error) {
+	w.stats.Lock()
+	defer w.stats.Unlock()
+	switch {
+	case err == nil:
+		w.stats.Fast++
+	case !errors.Is(err, errFastMiss):
+		w.stats.FastErrors++
+		w.log.Warn("ping fast path failed, using a transaction", slog.Int("pings", len(batch)), slog.Any("error", err))
 	}
-	if !fast {
+}
+
+// commitTxRetry stores a batch by the transactional path, retrying once (a
+// deadlock or a busy database is usually gone by then).
+func (w *PingWriter) commitTxRetry(batch []*pendingPing) error {
+	err := w.commitTx(batch)
+	if err != nil {
+		w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
 		err = w.commitTx(batch)
-		if err != nil {
-			w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
-			err = w.commitTx(batch)
-		}
 	}
+	if err != nil {
+		w.log.Error("ping batch not stored", slog.Int("pings", len(batch)), slog.Any("error", err))
+	}
+	return err
+}
+
+// answer wakes a batch's callers: stored when err is nil, failed with err
+// otherwise (a ping's own error, such as an unknown token, stands).
+func (w *PingWriter) answer(batch []*pendingPing, err error, took time.Duration) {
 	for _, p := range batch {
 		if err != nil {
 			p.err = err
 		}
 		close(p.done)
 	}
-	if err != nil {
-		w.log.Error("ping batch not stored", slog.Int("pings", len(batch)), slog.Any("error", err))
-	}
+	w.stats.Lock()
+	w.stats.Batches++
+	w.stats.Pings += int64(len(batch))
+	w.stats.CommitTime += took
+	w.stats.Unlock()
 }
 
 // jobChange is a job touched by a batch: its row as read, and the job as
