@@ -125,8 +125,8 @@ type sqliteFast struct {
 	w     *PingWriter
 	conn  *heldConn // nil until the first batch, and after an error
 	stmts struct {
-		version, job, start         *sql.Stmt
-		insert, update, updateAlert *chunkedStmt
+		begin, commit, version, job, start *sql.Stmt
+		insert, update, updateAlert        *chunkedStmt
 	}
 	version int64          // data_version when the copies were last known current
 	cache   map[string]Job // ping token → the job's row as this connection last wrote it
@@ -150,6 +150,8 @@ func (f *sqliteFast) acquire() error {
 		dst **sql.Stmt
 		sql string
 	}{
+		{&f.stmts.begin, "BEGIN IMMEDIATE"},
+		{&f.stmts.commit, "COMMIT"},
 		{&f.stmts.version, "PRAGMA data_version"},
 		{&f.stmts.job, sqliteJobByTokenSQL},
 		{&f.stmts.start, findStartSQL},
@@ -171,7 +173,7 @@ func (f *sqliteFast) release(cause error) {
 	if f.conn == nil {
 		return
 	}
-	for _, st := range []*sql.Stmt{f.stmts.version, f.stmts.job, f.stmts.start} {
+	for _, st := range []*sql.Stmt{f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start} {
 		if st != nil {
 			_ = st.Close() // the connection goes away or back; a close error changes nothing
 		}
@@ -181,7 +183,7 @@ func (f *sqliteFast) release(cause error) {
 			c.close()
 		}
 	}
-	f.stmts.version, f.stmts.job, f.stmts.start = nil, nil, nil
+	f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start = nil, nil, nil, nil, nil
 	f.stmts.insert, f.stmts.update, f.stmts.updateAlert = nil, nil, nil
 	f.conn.release(cause)
 	f.conn = nil
@@ -219,7 +221,7 @@ var errFlip = errors.New("the batch flips a job")
 func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	ctx := context.Background()
 	s := f.w.store
-	if _, err := f.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := f.stmts.begin.ExecContext(ctx); err != nil {
 		return batchPlan{}, fmt.Errorf("begin: %w", err)
 	}
 	var version int64
@@ -296,7 +298,7 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	if n+m != int64(len(bp.changed)) {
 		return bp, fmt.Errorf("update jobs: %d of %d rows", n+m, len(bp.changed))
 	}
-	if _, err := f.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := f.stmts.commit.ExecContext(ctx); err != nil {
 		clear(f.cache)
 		return bp, fmt.Errorf("commit: %w", err)
 	}
