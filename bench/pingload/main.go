@@ -5,18 +5,22 @@
 // it creates and later drops a schema of its own), and a no-op Fiber
 // endpoint beside it, then drives each with -conns keep-alive connections
 // for -duration: the no-op endpoint, pings to one job, pings spread over
-// -jobs jobs, and the no-op endpoint again. It prints requests per second,
-// p50 and p99 latency, the ratio to the no-op rate (the mean of its two
-// runs), and checks that the pings stored (rows, and the jobs' pingCount)
-// equal the 200 answers. Each run also shows the CPU time per request of
-// this process (server, load generator and, on SQLite, the database) and,
-// with PostgreSQL, of the postgres processes. After each ping run it prints the writer's
-// batches: how many pings each held, how many went by the fast path, and
-// how much of the run the writer spent storing them. -only runs one ping
-// scenario alone (for profiling with -cpuprofile).
+// -jobs jobs, and the no-op endpoint again. -rounds repeats all but the
+// first no-op run and reports the medians: this machine's speed drifts
+// from one minute to the next, and each round's ratio is to the no-op runs
+// just before and after it.
 //
-//	go run ./bench/pingload -db sqlite
-//	go run ./bench/pingload -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+// For each run it prints requests per second, p50 and p99 latency, and the
+// CPU time per request of this process (server, load generator and, on
+// SQLite, the database) and of PostgreSQL's processes; for each ping run,
+// whether the pings stored (rows, and the jobs' pingCount) equal the 200
+// answers, and the writer's batches: how many pings each held, how many
+// went by the fast path, and how much of the run the writer spent storing
+// them. -only runs one ping scenario alone (for profiling with
+// -cpuprofile).
+//
+//	go run ./bench/pingload -db sqlite -rounds 3
+//	go run ./bench/pingload -db 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' -rounds 3
 package main
 
 import (
@@ -47,9 +51,10 @@ func main() {
 	spread := flag.Int("jobs", 1000, "jobs the spread scenario pings")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the ping runs to this file")
 	only := flag.String("only", "", `run one scenario alone, without the no-op runs: "one" (1 job) or "spread" (-jobs jobs); for profiling`)
+	rounds := flag.Int("rounds", 1, "repeat no-op, 1 job, spread this many times (then the no-op once more) and report medians")
 	flag.Parse()
-	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 5*time.Minute || *spread < 1 || *spread > 100_000 {
-		fmt.Fprintln(os.Stderr, "pingload: -conns 1..1024, -duration up to 5m, -jobs 1..100000")
+	if *conns < 1 || *conns > 1024 || *duration <= 0 || *duration > 5*time.Minute || *spread < 1 || *spread > 100_000 || *rounds < 1 || *rounds > 20 {
+		fmt.Fprintln(os.Stderr, "pingload: -conns 1..1024, -duration up to 5m, -jobs 1..100000, -rounds 1..20")
 		os.Exit(2)
 	}
 	if *cpuprofile != "" {
@@ -68,14 +73,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, `pingload: -only is "one" or "spread"`)
 		os.Exit(2)
 	}
-	if err := run(*dbFlag, *conns, *duration, *spread, *only); err != nil {
+	if err := run(*dbFlag, *conns, *duration, *spread, *only, *rounds); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "pingload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbFlag string, conns int, duration time.Duration, spread int, only string) error {
+func run(dbFlag string, conns int, duration time.Duration, spread int, only string, rounds int) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dbURL, cleanup, err := prepareDB(dbFlag, log)
 	if err != nil {
@@ -147,24 +152,43 @@ func run(dbFlag string, conns int, duration time.Duration, spread int, only stri
 		return err
 	}
 
-	base1 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
-	base1.print("no-op Fiber endpoint")
-	one, err := pings("pings, 1 job", oneJob)
-	if err != nil {
-		return err
+	noopPath := func(int) string { return "/noop" }
+	base := load(noopAddr, conns, duration, noopPath)
+	base.print("no-op Fiber endpoint")
+	var oneRatios, manyRatios, oneP99s, manyP99s []float64
+	for r := 1; r <= rounds; r++ {
+		one, err := pings("pings, 1 job", oneJob)
+		if err != nil {
+			return err
+		}
+		many, err := pings(fmt.Sprintf("pings, %d jobs", spread), spreadJobs)
+		if err != nil {
+			return err
+		}
+		next := load(noopAddr, conns, duration, noopPath)
+		next.print("no-op Fiber endpoint (again)")
+		noopRate := (base.rate() + next.rate()) / 2
+		fmt.Printf("ratio to no-op (mean %.0f req/s): 1 job %.2fx, %d jobs %.2fx\n",
+			noopRate, one.rate()/noopRate, spread, many.rate()/noopRate)
+		oneRatios, manyRatios = append(oneRatios, one.rate()/noopRate), append(manyRatios, many.rate()/noopRate)
+		oneP99s, manyP99s = append(oneP99s, ms(one.pct(0.99))), append(manyP99s, ms(many.pct(0.99)))
+		base = next
 	}
-	many, err := pings(fmt.Sprintf("pings, %d jobs", spread), spreadJobs)
-	if err != nil {
-		return err
+	if rounds > 1 {
+		fmt.Printf("median of %d rounds: 1 job %.2fx (p99 %.1f ms), %d jobs %.2fx (p99 %.1f ms)\n", rounds,
+			median(oneRatios), median(oneP99s), spread, median(manyRatios), median(manyP99s))
 	}
-
-	base2 := load(noopAddr, conns, duration, func(int) string { return "/noop" })
-	base2.print("no-op Fiber endpoint (again)")
-
-	noopRate := (base1.rate() + base2.rate()) / 2
-	fmt.Printf("ratio to no-op (mean %.0f req/s): 1 job %.2fx, %d jobs %.2fx\n",
-		noopRate, one.rate()/noopRate, spread, many.rate()/noopRate)
 	return nil
+}
+
+// median returns the middle value of xs (the mean of the two middle ones
+// for an even count).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // prepareDB returns the database URL to use and a cleanup function.
@@ -236,14 +260,16 @@ type result struct {
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
 
-func (r result) print(name string) {
-	slices.Sort(r.latencies)
-	pct := func(p float64) time.Duration {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		return r.latencies[int(p*float64(len(r.latencies)-1))]
+// pct returns the p-th fraction's latency (the latencies are sorted).
+func (r result) pct(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
 	}
+	return r.latencies[int(p*float64(len(r.latencies)-1))]
+}
+
+func (r result) print(name string) {
+	pct := r.pct
 	fmt.Printf("%-30s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  200s %d  other %d  CPU/req %.1f us",
 		name, r.rate(), ms(pct(0.50)), ms(pct(0.99)), r.ok, r.other, us(r.cpu, r.ok+r.other))
 	if r.pg > 0 {
@@ -299,6 +325,7 @@ func load(addr string, conns int, d time.Duration, path func(i int) string) resu
 	}
 	wg.Wait()
 	total.elapsed = time.Since(start)
+	slices.Sort(total.latencies)
 	total.cpu, total.pg = cpu.Self()-cpu0, cpu.Postgres()-pg0
 	return total
 }
