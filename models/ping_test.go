@@ -28,7 +28,7 @@ func TestPingWriterConcurrent(t *testing.T) {
 			h.w = jobs[0].w // one writer for all, as in the server
 			jobs = append(jobs, h)
 		}
-		const per = 60
+		const per = 150 // 450 pings at once: batches of more than 64 rows are written in several statements
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		serials := map[string][]int64{}
@@ -66,6 +66,26 @@ func TestPingWriterConcurrent(t *testing.T) {
 		st := jobs[0].w.Stats()
 		assert.Equal(t, st.Batches, st.Fast, "%+v", st)
 		assert.Zero(t, st.FastErrors)
+	})
+}
+
+// TestPingAfterJobDeleted: a job the writer has just stored pings for is
+// deleted behind its back (its copy of the row is then stale); a ping to
+// it is a 404 and stores nothing, and the job's pings went with it (on
+// PostgreSQL pings have no foreign key: DeleteJob deletes them).
+func TestPingAfterJobDeleted(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		t0 := utc(2024, 5, 1, 10, 0)
+		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+		h.ping(models.PingSuccess, t0, "")
+		h.ping(models.PingSuccess, t0.Add(time.Minute), "")
+		require.NoError(t, store.DeleteJob(h.job.ID))
+		_, err := h.w.Write(context.Background(), h.job.PingToken, models.Ping{Kind: models.PingSuccess, CreatedAt: t0.Add(2 * time.Minute)})
+		require.ErrorIs(t, err, models.ErrNotFound)
+		var n int64
+		require.NoError(t, store.DB().Model(&models.Ping{}).Where("job_id = ?", h.job.ID).Count(&n).Error)
+		assert.Zero(t, n, "no ping of the deleted job is left")
+		assert.Zero(t, h.w.Stats().FastErrors)
 	})
 }
 
