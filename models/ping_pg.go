@@ -2,9 +2,10 @@ package models
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +29,9 @@ import (
 // The job rows come from a copy of what the writer itself last wrote, with
 // that row version's xmin, so a batch of known jobs is one round trip;
 // unknown jobs are read first (without a lock: the compare-and-set on xmin
-// stands in for it).
+// stands in for it). The statement updates the jobs in id order, the order
+// every writer of jobs locks them in, so it cannot deadlock with the
+// watchdog or the transactional path.
 //
 // The job update sets no indexed column unless it must (alert_at only as
 // jobChange.settle says; next_run_at never, see Job.deriveNextRun), so
@@ -112,7 +115,7 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		}
 	}
 	var bp batchPlan
-	var stored bool
+	var stored, closed bool
 	err := f.conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -120,6 +123,7 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		}
 		var err error
 		bp, stored, err = f.write(sc.Conn(), batch)
+		closed = sc.Conn().IsClosed()
 		return err
 	})
 	if err != nil || !stored {
@@ -130,7 +134,10 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 			return errFastMiss
 		case errors.As(err, &pgErr) && pgErr.Code == sqlstateDivisionByZero:
 			return errFastMiss // a job changed under the batch
-		case isConnError(err):
+		case closed || !errors.As(err, &pgErr):
+			// Not an error of the statement but of the connection (closed
+			// by the server or a proxy, broken, timed out): take another
+			// one for the next batch.
 			f.release(err)
 		}
 		return err
@@ -139,11 +146,6 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		f.w.maybePrune(c)
 	}
 	return nil
-}
-
-// isConnError reports whether err leaves the connection unusable.
-func isConnError(err error) bool {
-	return errors.Is(err, driver.ErrBadConn) || IsUnavailable(err)
 }
 
 // forget drops the copies of the batch's jobs.
@@ -195,6 +197,10 @@ func (f *postgresFast) write(conn *pgx.Conn, batch []*pendingPing) (bp batchPlan
 	if len(bp.rows) == 0 {
 		return bp, true, nil // every token unknown
 	}
+	// The statement updates the jobs in the order of the arrays, and every
+	// writer of jobs (the watchdog, the transactional path) locks them in
+	// id order: so must this one, or two can deadlock.
+	slices.SortFunc(bp.changed, func(a, b *jobChange) int { return strings.Compare(a.job.ID, b.job.ID) })
 	args := f.args(bp, xmins)
 	var one int
 	var ids, newX []string
