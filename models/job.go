@@ -219,8 +219,9 @@ func (s *Store) Jobs(f JobFilter) ([]Job, error) {
 }
 
 // UpdateJob loads the job, applies r, validates and saves it in one
-// transaction. A changed schedule or time zone recomputes nextRunAt; pausing
-// and resuming set the status.
+// transaction. A changed schedule or time zone recomputes nextRunAt (for a
+// heartbeat job that has been pinged, from its last ping, as every read
+// derives it); pausing and resuming set the status.
 func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 	var j Job
 	err := s.db.Transaction(func(tx *gorm.DB) error {
@@ -259,6 +260,7 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 			j.LastStartAt = nil // a run left open before the pause is not watched after it
 		}
 		j.AlertAt = HeartbeatAlertAt(&j) // schedule, tolerance or pause may have moved the deadline
+		j.deriveNextRun()                // as every later read will show it
 		j.UpdatedAt = now
 		return translate(tx.Save(&j).Error, "save job")
 	})

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sort"
@@ -168,8 +169,11 @@ func TestPingAfterOtherWriters(t *testing.T) {
 		assert.Equal(t, models.StatusUp, fl[0].ToStatus)
 
 		sched := "@every 2h"
-		_, err := store.UpdateJob(h.job.ID, &models.JobRequest{Schedule: &sched})
+		updated, err := store.UpdateJob(h.job.ID, &models.JobRequest{Schedule: &sched})
 		require.NoError(t, err)
+		require.NotNil(t, updated.NextRunAt)
+		assert.Equal(t, h.get().NextRunAt.UTC(), updated.NextRunAt.UTC(), "the update answers the nextRunAt later reads show")
+		assert.Equal(t, t0.Add(3*time.Hour+time.Minute+2*time.Hour), updated.NextRunAt.UTC(), "the new schedule's next tick after the last ping")
 		at := t0.Add(4 * time.Hour)
 		h.ping(models.PingSuccess, at, "")
 		j = h.get()
@@ -181,4 +185,78 @@ func TestPingAfterOtherWriters(t *testing.T) {
 		assert.Zero(t, st.FastErrors, "%+v", st)
 		assert.Less(t, st.Fast, st.Batches, "the batches with a flip or after a change took a transaction")
 	})
+}
+
+// TestDeleteProjectRacingAMove: a job moved out of a project while the
+// project is being deleted either goes with it, pings and all, or survives
+// with every ping it had. (On PostgreSQL, where pings have no foreign key
+// and DeleteProject deletes them itself; SQLite runs one writer at a time,
+// so there the two cannot interleave.)
+func TestDeleteProjectRacingAMove(t *testing.T) {
+	for _, db := range modelstest.Databases(t) {
+		if db.Name != "postgres" {
+			continue
+		}
+		t.Run(db.Name, func(t *testing.T) {
+			store := modelstest.Open(t, db.URL, nil)
+			t0 := utc(2024, 5, 1, 10, 0)
+			k := newHB(t, store, "@every 1h", "UTC", 5, t0)
+			j := newHB(t, store, "@every 1h", "UTC", 5, t0)
+			require.NoError(t, store.DB().Exec("UPDATE jobs SET project_id = ? WHERE id = ?", k.job.ProjectID, j.job.ID).Error)
+			j.ping(models.PingSuccess, t0, "")
+			j.ping(models.PingSuccess, t0.Add(time.Minute), "")
+			name := "elsewhere"
+			q, err := store.NewProject(&models.ProjectRequest{Name: &name})
+			require.NoError(t, err)
+			require.NoError(t, store.CreateProject(q))
+
+			// Hold k's row, so that deleting the project stops half-way.
+			sqlDB, err := store.DB().DB()
+			require.NoError(t, err)
+			x, err := sqlDB.Begin()
+			require.NoError(t, err)
+			var xpid int64
+			require.NoError(t, x.QueryRow("SELECT pg_backend_pid()").Scan(&xpid))
+			_, err = x.Exec("SELECT id FROM jobs WHERE id = $1 FOR UPDATE", k.job.ID)
+			require.NoError(t, err)
+			// blocked returns a backend that pid is blocking, or 0.
+			blocked := func(pid int64) int64 {
+				var b []int64
+				require.NoError(t, store.DB().Raw("SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&b).Error)
+				if len(b) == 0 {
+					return 0
+				}
+				return b[0]
+			}
+			deleted := make(chan error, 1)
+			go func() { deleted <- store.DeleteProject(k.job.ProjectID) }()
+			var dpid int64
+			require.Eventually(t, func() bool { dpid = blocked(xpid); return dpid != 0 }, 10*time.Second, 5*time.Millisecond, "the delete waits for k")
+
+			// Move j out meanwhile; it may have to wait for the delete.
+			moved := make(chan error, 1)
+			go func() {
+				_, err := store.UpdateJob(j.job.ID, &models.JobRequest{ProjectID: &q.ID})
+				moved <- err
+			}()
+			require.Eventually(t, func() bool { return len(moved) > 0 || blocked(dpid) != 0 }, 10*time.Second, 5*time.Millisecond)
+			require.NoError(t, x.Rollback())
+			require.NoError(t, <-deleted)
+			moveErr := <-moved
+
+			var pings int64
+			require.NoError(t, store.DB().Model(&models.Ping{}).Where("job_id = ?", j.job.ID).Count(&pings).Error)
+			got, err := store.Job(j.job.ID)
+			if errors.Is(err, models.ErrNotFound) {
+				assert.ErrorIs(t, moveErr, models.ErrNotFound, "the move found the job gone")
+				assert.Zero(t, pings, "a deleted job's pings go with it")
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, moveErr)
+			assert.Equal(t, q.ID, got.ProjectID)
+			assert.Equal(t, int64(2), got.PingCount)
+			assert.Equal(t, int64(2), pings, "the moved job keeps its pings")
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -192,13 +193,28 @@ func (s *Store) DeleteProject(id string) error {
 		if len(found) == 0 {
 			return fmt.Errorf("project %s: %w", id, ErrNotFound)
 		}
+		// Delete the jobs themselves (not through the cascade) to learn
+		// which were deleted: a job moved to another project meanwhile is
+		// not, and keeps its pings.
+		rows, err := tx.Raw("DELETE FROM jobs WHERE project_id = ? RETURNING id", id).Rows()
+		if err != nil {
+			return translate(err, "delete jobs of project "+id)
+		}
 		var jobIDs []string
-		if err := tx.Model(&Job{}).Where("project_id = ?", id).Pluck("id", &jobIDs).Error; err != nil {
-			return translate(err, "list jobs of project "+id)
+		for rows.Next() {
+			var jid string
+			if err := rows.Scan(&jid); err != nil {
+				rows.Close()
+				return fmt.Errorf("read deleted job: %w", err)
+			}
+			jobIDs = append(jobIDs, jid)
 		}
-		if err := tx.Where("id = ?", id).Delete(&Project{}).Error; err != nil {
-			return translate(err, "delete project "+id)
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return translate(err, "delete jobs of project "+id)
 		}
-		return deletePings(tx, jobIDs)
+		if err := deletePings(tx, jobIDs); err != nil {
+			return err
+		}
+		return translate(tx.Where("id = ?", id).Delete(&Project{}).Error, "delete project "+id)
 	})
 }
