@@ -197,25 +197,40 @@ type HeartbeatResult struct {
 
 var applyHeartbeatsSQL = map[Dialect]string{
 	SQLite: `UPDATE jobs SET status = v.st, last_status = v.ls, alert_at = v.al
-		FROM (SELECT value->>0 AS id, value->>1 AS os, value->>2 AS oc, value->>3 AS st, value->>4 AS ls, value->>5 AS al
+		FROM (SELECT value->>0 AS id, value->>1 AS os, value->>2 AS oc, value->>3 AS st, value->>4 AS ls, value->>5 AS al,
+				value->>6 AS rf, value->>7 AS oal, value->>8 AS osa, value->>9 AS sch, value->>10 AS tz,
+				value->>11 AS tol, value->>12 AS pa, value->>13 AS hb
 			FROM json_each(?)) AS v
-		WHERE jobs.id = v.id AND jobs.status = v.os AND jobs.ping_count = v.oc
+		WHERE jobs.id = v.id AND jobs.status = v.os AND (v.rf OR jobs.ping_count = v.oc)
+			AND jobs.alert_at IS v.oal AND jobs.last_start_at IS v.osa AND jobs.schedule = v.sch
+			AND jobs.timezone = v.tz AND jobs.heartbeat_tolerance = v.tol AND jobs.paused = v.pa AND jobs.heartbeat = v.hb
 		RETURNING jobs.id`,
 	Postgres: `UPDATE jobs SET status = v->>3, last_status = v->>4, alert_at = (v->>5)::timestamptz
 		FROM json_array_elements(?::json) AS v
-		WHERE jobs.id = v->>0 AND jobs.status = v->>1 AND jobs.ping_count = (v->>2)::bigint
+		WHERE jobs.id = v->>0 AND jobs.status = v->>1 AND ((v->>6)::boolean OR jobs.ping_count = (v->>2)::bigint)
+			AND jobs.alert_at IS NOT DISTINCT FROM (v->>7)::timestamptz
+			AND jobs.last_start_at IS NOT DISTINCT FROM (v->>8)::timestamptz AND jobs.schedule = v->>9
+			AND jobs.timezone = v->>10 AND jobs.heartbeat_tolerance = (v->>11)::integer
+			AND jobs.paused = (v->>12)::boolean AND jobs.heartbeat = (v->>13)::boolean
 		RETURNING jobs.id`,
 }
 
 // ApplyHeartbeats evaluates each job at now (EvaluateHeartbeat) and writes
 // the results in one transaction, each status change with its flip. The
-// update is a compare-and-set on the status and the ping count read with
-// each job: if a ping, the HTTP checker or another watchdog tick changed
-// the job meanwhile, its row does not match and it is skipped, so a
-// deadline produces its flip exactly once however many ticks race. All
-// jobs go in one UPDATE (the batch as one JSON parameter, as the ping
-// writer does); on PostgreSQL their rows are first locked in id order, the
-// order the ping writer locks them in, so the two never deadlock.
+// update is a compare-and-set on what the evaluation read: if a ping, the
+// HTTP checker, an API edit or another watchdog tick changed the job
+// meanwhile, its row does not match and it is skipped, so a deadline
+// produces its flip exactly once however many ticks race. A job whose
+// status does not change (alertAt was only a lower bound, and passed: see
+// jobChange.settle) just gets its real next deadline, and for that a ping
+// in between that changed neither status, alertAt nor an open run does not
+// matter: such a ping only moves the deadlines later, so the deadline
+// computed without it is still a lower bound. Without this, a job pinged
+// many times a second was skipped at every tick and stayed first in line
+// among the due jobs. All jobs go in one UPDATE (the batch as one JSON
+// parameter, as the ping writer's transactional path does); on PostgreSQL
+// their rows are first locked in id order, the order every writer of jobs
+// locks them in, so none deadlock.
 func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, error) {
 	var res HeartbeatResult
 	if len(jobs) == 0 {
@@ -239,7 +254,9 @@ func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, err
 		}
 		ch := evaluateHeartbeat(j, sched, now)
 		changes[j.ID], byID[j.ID] = ch, j
-		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.ts(ch.AlertAt)})
+		refresh := ch.To == j.Status && ch.LastStatus == j.LastStatus
+		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.ts(ch.AlertAt),
+			refresh, s.ts(j.AlertAt), s.ts(j.LastStartAt), j.Schedule, j.Timezone, j.HeartbeatTolerance, j.Paused, j.Heartbeat})
 		ids = append(ids, j.ID)
 	}
 	slices.Sort(ids)

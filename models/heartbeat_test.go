@@ -440,3 +440,46 @@ func TestStartArmsAnEarlierDeadline(t *testing.T) {
 		assert.Len(t, h.flips(), 1)
 	})
 }
+
+// TestWatchdogRefreshRacingPings: the watchdog finds a job due at a stale
+// alertAt and, while it works, more pings come. Success pings only move the
+// deadlines later, so the deadline it computed is still a safe one and is
+// stored (a job pinged many times a second would otherwise be skipped at
+// every tick); a /start arms an earlier deadline, so then it must not
+// store its own, and the hang is caught on time.
+func TestWatchdogRefreshRacingPings(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		t0 := utc(2024, 5, 1, 10, 0)
+		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+		h.ping(models.PingSuccess, t0, "")
+		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+
+		due, err := store.DueHeartbeats(utc(2024, 5, 1, 11, 0), 10)
+		require.NoError(t, err)
+		require.Len(t, due, 1)
+		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 59), "")
+		res, err := store.ApplyHeartbeats(due, utc(2024, 5, 1, 11, 0))
+		require.NoError(t, err)
+		assert.Equal(t, models.HeartbeatResult{Updated: 1}, res)
+		j := h.get()
+		h.requireState(j, models.StatusUp, models.LastSuccess)
+		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.AlertAt.UTC(), "from the ping it read: before the real deadline, 11:59")
+
+		// At 11:30 the job is due again (the ping at 10:59 moved its
+		// deadline to 11:59), and a run starts while the watchdog works,
+		// with a hang deadline (11:35) before the 11:59 it would store.
+		due, err = store.DueHeartbeats(utc(2024, 5, 1, 11, 30), 10)
+		require.NoError(t, err)
+		require.Len(t, due, 1)
+		h.ping(models.PingStart, utc(2024, 5, 1, 11, 30), "")
+		res, err = store.ApplyHeartbeats(due, utc(2024, 5, 1, 11, 30))
+		require.NoError(t, err)
+		assert.Equal(t, models.HeartbeatResult{Skipped: 1}, res)
+		j = h.tick(utc(2024, 5, 1, 11, 31))
+		h.requireState(j, models.StatusUp, models.LastRunning)
+		assert.Equal(t, utc(2024, 5, 1, 11, 35), j.AlertAt.UTC())
+		j = h.tick(utc(2024, 5, 1, 11, 35))
+		h.requireState(j, models.StatusDown, models.LastTimeout)
+		assert.Len(t, h.flips(), 1)
+	})
+}
