@@ -120,7 +120,9 @@ func (s *Store) holdConn(setup, reset string) (*heldConn, error) {
 // broken), discards it.
 func (h *heldConn) release(cause error) {
 	if cause == nil {
-		if _, err := h.ExecContext(context.Background(), h.reset); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), connWait)
+		defer cancel()
+		if _, err := h.ExecContext(ctx, h.reset); err != nil {
 			cause = err
 		}
 	}

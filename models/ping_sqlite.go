@@ -17,8 +17,9 @@ import (
 // and gives it back when the writer closes. On it, its statements are
 // prepared once (the pure-Go driver parses a statement on every Exec
 // otherwise, which was a third of the writer's time), each batch is one
-// BEGIN IMMEDIATE … COMMIT with one INSERT per ping and one UPDATE per job,
-// and the job rows it needs come from a copy of the rows it last wrote:
+// BEGIN IMMEDIATE … COMMIT with its pings inserted and its jobs updated in
+// statements of many rows (chunkedStmt), and the job rows it needs come
+// from a copy of the rows it last wrote:
 // PRAGMA data_version, read inside the write lock, tells whether any other
 // connection has committed since (the watchdog, the checker, an API edit,
 // the transactional path), and if so the copies are dropped and the rows
