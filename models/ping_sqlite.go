@@ -254,8 +254,10 @@ func (f *sqliteFast) commit(batch []*pendingPing) error {
 	}
 	bp, err := f.write(batch)
 	if err != nil {
-		if _, rbErr := f.conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
-			f.release(rbErr)
+		if !errors.Is(err, errNoTx) {
+			if _, rbErr := f.conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
+				f.release(rbErr)
+			}
 		}
 		if errors.Is(err, errFlip) {
 			return errFastMiss
@@ -275,13 +277,17 @@ func (f *sqliteFast) commit(batch []*pendingPing) error {
 // errFlip stops the fast path at a flip.
 var errFlip = errors.New("the batch flips a job")
 
+// errNoTx marks an error from BEGIN: there is no transaction to roll back.
+var errNoTx = errors.New("no transaction")
+
 // write runs the batch's transaction up to and including COMMIT. On error
-// the transaction may be open: the caller rolls it back.
+// the transaction may be open (unless the error is errNoTx): the caller
+// rolls it back.
 func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	ctx := context.Background()
 	s := f.w.store
 	if _, err := f.stmts.begin.ExecContext(ctx); err != nil {
-		return batchPlan{}, fmt.Errorf("begin: %w", err)
+		return batchPlan{}, fmt.Errorf("begin: %w: %w", errNoTx, err)
 	}
 	var version int64
 	if err := f.stmts.version.QueryRowContext(ctx).Scan(&version); err != nil {
