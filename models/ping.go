@@ -161,7 +161,8 @@ type pruneReq struct {
 }
 
 // NewPingWriter starts the writer (and its history pruner); stop it with
-// Close.
+// Close. A server needs one: from its first batch to Close it holds one of
+// the store's pooled connections (the SQLite pool has 8).
 func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
