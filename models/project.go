@@ -174,14 +174,14 @@ func (s *Store) UpdateProject(id string, r *ProjectRequest) (*Project, error) {
 	return &p, nil
 }
 
-// DeleteProject removes a project; the database cascades to its jobs,
-// their runs and flips, and its channels; the jobs' pings are deleted here
-// (see deletePings).
+// DeleteProject removes a project with its jobs (their runs and flips go
+// by the database's cascades, their pings are deleted here: see
+// deletePings) and its channels.
 func (s *Store) DeleteProject(id string) error {
 	return s.db.Transaction(func(tx *gorm.DB) error {
 		// Lock the project first: a job created in it meanwhile (which
-		// holds the project row FOR KEY SHARE) is then either in the list
-		// below or refused.
+		// holds the project row FOR KEY SHARE) is then either deleted below
+		// or refused.
 		q := tx.Model(&Project{}).Select("id").Where("id = ?", id)
 		if s.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
