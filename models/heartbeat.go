@@ -240,19 +240,9 @@ func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, err
 	byID := make(map[string]*Job, len(jobs))
 	batch := make([][]any, 0, len(jobs))
 	ids := make([]string, 0, len(jobs))
-	scheds := map[[2]string]*Schedule{}
 	for i := range jobs {
 		j := &jobs[i]
-		k := [2]string{j.Schedule, j.Timezone}
-		sched, ok := scheds[k]
-		if !ok {
-			var err error
-			if sched, err = j.ParsedSchedule(); err != nil {
-				sched = nil // see HeartbeatAlertAt
-			}
-			scheds[k] = sched
-		}
-		ch := evaluateHeartbeat(j, sched, now)
+		ch := evaluateHeartbeat(j, cachedSchedule(j.Schedule, j.Timezone), now)
 		changes[j.ID], byID[j.ID] = ch, j
 		refresh := ch.To == j.Status && ch.LastStatus == j.LastStatus
 		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.ts(ch.AlertAt),

@@ -69,6 +69,14 @@ func (h *hb) get() *models.Job {
 	return j
 }
 
+// storedPings counts the job's rows in pings.
+func (h *hb) storedPings() int64 {
+	h.t.Helper()
+	var n int64
+	require.NoError(h.t, h.store.DB().Model(&models.Ping{}).Where("job_id = ?", h.job.ID).Count(&n).Error)
+	return n
+}
+
 func (h *hb) flips() []models.Flip {
 	h.t.Helper()
 	f, err := h.store.Flips(h.job.ID, 0, 100)

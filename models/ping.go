@@ -59,7 +59,7 @@ type PingWriter struct {
 	queue    chan *pendingPing
 	prune    chan pruneReq
 	quit     chan struct{}
-	fast     fastPath // nil: every batch takes the transactional path
+	fast     fastPath
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	stats    struct {
@@ -180,19 +180,16 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),
 	}
-	switch s.dialect {
-	case SQLite:
-		w.fast = newSQLiteFast(w)
-	case Postgres:
+	if s.dialect == Postgres {
 		w.fast = newPostgresFast(w)
+	} else {
+		w.fast = newSQLiteFast(w)
 	}
 	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		w.run()
-		if w.fast != nil {
-			w.fast.close()
-		}
+		w.fast.close()
 		close(w.prune)
 	}()
 	go w.runPruner()
@@ -235,11 +232,8 @@ func (w *PingWriter) run() {
 			return
 		}
 		start := time.Now()
-		err := errFastMiss
-		if w.fast != nil {
-			err = w.fast.commit(batch)
-			w.noteFast(batch, err)
-		}
+		err := w.fast.commit(batch)
+		w.noteFast(batch, err)
 		if err != nil {
 			err = w.commitTxRetry(batch)
 		}

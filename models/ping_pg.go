@@ -27,7 +27,9 @@ import (
 // the one the batch was computed from, inserts the pings (unnest), and
 // fails the whole statement (division by zero) unless every job matched.
 // The job rows come from a copy of what the writer itself last wrote, with
-// that row version's xmin, so a batch of known jobs is one round trip;
+// that row version's xmin (the statement returns it: every row one
+// statement updates has its transaction's id as xmin), so a batch of known
+// jobs is one round trip;
 // unknown jobs are read first (without a lock: the compare-and-set on xmin
 // stands in for it). The statement updates the jobs in id order, the order
 // every writer of jobs locks them in, so it cannot deadlock with the
@@ -55,12 +57,12 @@ const pgWriteSQL = `WITH v AS (
 		UPDATE jobs SET ping_count = v.c, last_activity_at = v.a, last_ping_at = v.p, last_start_at = v.s,
 			status = v.st, last_status = v.ls, alert_at = CASE WHEN v.wa THEN v.al ELSE jobs.alert_at END
 		FROM v WHERE jobs.id = v.id AND jobs.xmin::text = v.x
-		RETURNING jobs.id, jobs.xmin::text AS x),
+		RETURNING jobs.xmin::text AS x),
 	ins AS (
 		INSERT INTO pings (job_id, n, kind, exit_status, rid, body, body_size, method, remote_addr, user_agent, duration_ms, created_at)
 		SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[], $14::integer[], $15::text[], $16::text[],
 			$17::integer[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::timestamptz[]))
-	SELECT 1 / (count(*) = $23)::int, coalesce(array_agg(id), '{}'), coalesce(array_agg(x), '{}') FROM upd`
+	SELECT 1 / (count(*) = $23)::int, max(x) FROM upd`
 
 // sqlstateDivisionByZero is how pgWriteSQL fails when a job did not match.
 const sqlstateDivisionByZero = "22012"
@@ -203,23 +205,17 @@ func (f *postgresFast) write(conn *pgx.Conn, batch []*pendingPing) (bp batchPlan
 	slices.SortFunc(bp.changed, func(a, b *jobChange) int { return strings.Compare(a.job.ID, b.job.ID) })
 	args := f.args(bp, xmins)
 	var one int
-	var ids, newX []string
-	if err := conn.QueryRow(ctx, pgWriteSQL, args...).Scan(&one, &ids, &newX); err != nil {
+	var xmin string
+	if err := conn.QueryRow(ctx, pgWriteSQL, args...).Scan(&one, &xmin); err != nil {
 		// Most often a job changed under the batch (division by zero):
 		// nothing was stored; the transactional path rereads and retries.
 		return bp, false, err
-	}
-	byID := make(map[string]string, len(ids))
-	for i, id := range ids {
-		byID[id] = newX[i]
 	}
 	if len(f.cache)+len(bp.changed) > pingCacheMax {
 		clear(f.cache)
 	}
 	for _, c := range bp.changed {
-		if x, ok := byID[c.job.ID]; ok {
-			f.cache[c.job.PingToken] = cachedPingJob{job: *c.job, xmin: x}
-		}
+		f.cache[c.job.PingToken] = cachedPingJob{job: *c.job, xmin: xmin}
 	}
 	return bp, true, nil
 }

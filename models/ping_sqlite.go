@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -70,17 +69,14 @@ const sqliteJobByTokenSQL = `SELECT ` + pingJobColumns + ` FROM jobs WHERE ping_
 // row cost ~15% more per ping on one job.
 const (
 	sqliteInsertPingsSQL = `INSERT INTO pings (job_id, n, kind, exit_status, rid, body, body_size, method, remote_addr, user_agent, duration_ms, created_at)
-		VALUES `
-	sqlitePingRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES %s`
 	// Two job updates: alert_at is indexed, and SQLite maintains the
 	// indexes of every column a statement sets, changed or not.
 	sqliteUpdateJobsSQL = `UPDATE jobs SET ping_count = v.column2, last_activity_at = v.column3, last_ping_at = v.column4,
 		last_start_at = v.column5, status = v.column6, last_status = v.column7 FROM (VALUES %s) AS v WHERE jobs.id = v.column1`
-	sqliteJobRow             = `(?, ?, ?, ?, ?, ?, ?)`
 	sqliteUpdateJobsAlertSQL = `UPDATE jobs SET ping_count = v.column2, last_activity_at = v.column3, last_ping_at = v.column4,
 		last_start_at = v.column5, status = v.column6, last_status = v.column7, alert_at = v.column8
 		FROM (VALUES %s) AS v WHERE jobs.id = v.column1`
-	sqliteJobAlertRow = `(?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // maxChunk is the most rows one statement takes.
@@ -88,23 +84,20 @@ const maxChunk = 64
 
 // chunkedStmt is a statement over n rows of VALUES, prepared once per n.
 type chunkedStmt struct {
-	build func(n int) string
-	byN   map[int]*sql.Stmt
+	format string // the statement, with %s for the VALUES rows
+	cols   int    // values in a row
+	byN    map[int]*sql.Stmt
 }
 
-func newChunkedStmt(prefix, format, row string) *chunkedStmt {
-	return &chunkedStmt{byN: map[int]*sql.Stmt{}, build: func(n int) string {
-		values := strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-		if format == "" {
-			return prefix + values
-		}
-		return fmt.Sprintf(format, values)
-	}}
+func newChunkedStmt(format string, cols int) *chunkedStmt {
+	return &chunkedStmt{format: format, cols: cols, byN: map[int]*sql.Stmt{}}
 }
 
-// exec runs the statement over rows, each of cols values, in chunks of a
-// power of two rows, and returns how many rows it changed.
-func (c *chunkedStmt) exec(ctx context.Context, conn *heldConn, rows []any, cols int) (int64, error) {
+// exec runs the statement over rows (cols values each, one after the
+// other) in chunks of a power of two rows, and returns how many rows it
+// changed.
+func (c *chunkedStmt) exec(ctx context.Context, conn *heldConn, rows []any) (int64, error) {
+	cols := c.cols
 	var changed int64
 	for len(rows) > 0 {
 		n := maxChunk
@@ -113,9 +106,10 @@ func (c *chunkedStmt) exec(ctx context.Context, conn *heldConn, rows []any, cols
 		}
 		st, ok := c.byN[n]
 		if !ok {
+			q := fmt.Sprintf(c.format, valueRows(n, cols))
 			var err error
-			if st, err = conn.PrepareContext(ctx, c.build(n)); err != nil {
-				return changed, fmt.Errorf("prepare %q for %d rows: %w", firstWords(c.build(1)), n, err)
+			if st, err = conn.PrepareContext(ctx, q); err != nil {
+				return changed, fmt.Errorf("prepare %q for %d rows: %w", firstWords(q), n, err)
 			}
 			c.byN[n] = st
 		}
@@ -216,9 +210,9 @@ func (f *sqliteFast) acquire() error {
 			return fmt.Errorf("prepare %q: %w", firstWords(p.sql), err)
 		}
 	}
-	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, "", sqlitePingRow)
-	f.stmts.update = newChunkedStmt("", sqliteUpdateJobsSQL, sqliteJobRow)
-	f.stmts.updateAlert = newChunkedStmt("", sqliteUpdateJobsAlertSQL, sqliteJobAlertRow)
+	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, 12)
+	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, 7)
+	f.stmts.updateAlert = newChunkedStmt(sqliteUpdateJobsAlertSQL, 8)
 	clear(f.cache)
 	return nil
 }
@@ -339,7 +333,7 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 		args = append(args, p.JobID, p.N, p.Kind, p.ExitStatus, p.RID, p.Body, p.BodySize,
 			p.Method, p.RemoteAddr, p.UserAgent, p.DurationMs, s.ts(&p.CreatedAt))
 	}
-	if _, err := f.stmts.insert.exec(ctx, f.conn, args, 12); err != nil {
+	if _, err := f.stmts.insert.exec(ctx, f.conn, args); err != nil {
 		return bp, fmt.Errorf("insert %d pings: %w", len(bp.rows), err)
 	}
 	var hot, alert []any
@@ -352,11 +346,11 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 			hot = append(hot, row...)
 		}
 	}
-	n, err := f.stmts.update.exec(ctx, f.conn, hot, 7)
+	n, err := f.stmts.update.exec(ctx, f.conn, hot)
 	if err != nil {
 		return bp, fmt.Errorf("update jobs: %w", err)
 	}
-	m, err := f.stmts.updateAlert.exec(ctx, f.conn, alert, 8)
+	m, err := f.stmts.updateAlert.exec(ctx, f.conn, alert)
 	if err != nil {
 		return bp, fmt.Errorf("update jobs: %w", err)
 	}

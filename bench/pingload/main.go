@@ -124,13 +124,14 @@ func run(dbFlag string, conns int, duration time.Duration, spread int, only stri
 	defer noop.Shutdown()
 
 	fmt.Printf("pingload: %s, %d connections, %s per run, GOMAXPROCS=%d\n", dialect, conns, duration, runtime.GOMAXPROCS(0))
+	onPG := dialect == models.Postgres
 	pings := func(name string, path func(int) string) (result, error) {
 		before, err := stored(store)
 		if err != nil {
 			return result{}, err
 		}
 		st0 := writer.Stats()
-		r := load(cpAddr, conns, duration, path)
+		r := load(cpAddr, conns, duration, onPG, path)
 		st := writer.Stats()
 		after, err := stored(store)
 		if err != nil {
@@ -155,7 +156,7 @@ func run(dbFlag string, conns int, duration time.Duration, spread int, only stri
 	}
 
 	noopPath := func(int) string { return "/noop" }
-	base := load(noopAddr, conns, duration, noopPath)
+	base := load(noopAddr, conns, duration, onPG, noopPath)
 	base.print("no-op Fiber endpoint")
 	var oneRatios, manyRatios, oneP99s, manyP99s []float64
 	for r := 1; r <= rounds; r++ {
@@ -167,7 +168,7 @@ func run(dbFlag string, conns int, duration time.Duration, spread int, only stri
 		if err != nil {
 			return err
 		}
-		next := load(noopAddr, conns, duration, noopPath)
+		next := load(noopAddr, conns, duration, onPG, noopPath)
 		next.print("no-op Fiber endpoint (again)")
 		noopRate := (base.rate() + next.rate()) / 2
 		fmt.Printf("ratio to no-op (mean %.0f req/s): 1 job %.2fx, %d jobs %.2fx\n",
@@ -271,9 +272,8 @@ func (r result) pct(p float64) time.Duration {
 }
 
 func (r result) print(name string) {
-	pct := r.pct
 	fmt.Printf("%-30s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  200s %d  other %d  CPU/req %.1f us",
-		name, r.rate(), ms(pct(0.50)), ms(pct(0.99)), r.ok, r.other, us(r.cpu, r.ok+r.other))
+		name, r.rate(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.ok, r.other, us(r.cpu, r.ok+r.other))
 	if r.pg > 0 {
 		fmt.Printf(" + %.1f us PostgreSQL", us(r.pg, r.ok+r.other))
 	}
@@ -288,13 +288,20 @@ func us(d time.Duration, n int64) float64 {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // load sends requests from conns keep-alive connections for d; path(i)
-// gives the i-th request's path of a connection.
-func load(addr string, conns int, d time.Duration, path func(i int) string) result {
+// gives the i-th request's path of a connection. With pg it also measures
+// the PostgreSQL server's CPU.
+func load(addr string, conns int, d time.Duration, pg bool, path func(i int) string) result {
 	client := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	var mu sync.Mutex
 	var total result
 	var wg sync.WaitGroup
-	cpu0, pg0 := cpu.Self(), cpu.Postgres()
+	pgCPU := func() time.Duration {
+		if !pg {
+			return 0
+		}
+		return cpu.Postgres()
+	}
+	cpu0, pg0 := cpu.Self(), pgCPU()
 	start := time.Now()
 	end := start.Add(d)
 	for c := 0; c < conns; c++ {
@@ -328,7 +335,7 @@ func load(addr string, conns int, d time.Duration, path func(i int) string) resu
 	wg.Wait()
 	total.elapsed = time.Since(start)
 	slices.Sort(total.latencies)
-	total.cpu, total.pg = cpu.Self()-cpu0, cpu.Postgres()-pg0
+	total.cpu, total.pg = cpu.Self()-cpu0, pgCPU()-pg0
 	return total
 }
 
