@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -134,11 +135,13 @@ func (h *heldConn) release(cause error) {
 
 // PingWriterStats counts the writer's work since it started.
 type PingWriterStats struct {
-	Batches    int64         // batches committed (or failed)
-	Pings      int64         // pings in them
-	Fast       int64         // batches stored by the fast path
-	FastErrors int64         // batches the fast path failed on (not declined): each was retried in a transaction
-	CommitTime time.Duration // time spent storing them
+	Batches       int64         // batches committed (or failed)
+	Pings         int64         // pings in them
+	Fast          int64         // batches stored by the fast path
+	FastErrors    int64         // batches the fast path failed on (not declined): each was retried in a transaction, unless found stored
+	InDoubt       int64         // failed writes whose outcome was unknown (PostgreSQL: the connection was lost), and looked for
+	InDoubtStored int64         // of those, writes found committed: answered as stored, not written again
+	CommitTime    time.Duration // time spent storing them
 }
 
 // Stats returns the writer's counters.
@@ -235,7 +238,11 @@ func (w *PingWriter) run() {
 		err := w.fast.commit(batch)
 		w.noteFast(batch, err)
 		if err != nil {
-			err = w.commitTxRetry(batch)
+			if settled, serr := w.inDoubt(batch, err); settled {
+				err = serr
+			} else {
+				err = w.commitTxRetry(batch)
+			}
 		}
 		w.answer(batch, err, time.Since(start))
 	}
@@ -300,13 +307,70 @@ func (w *PingWriter) noteFast(batch []*pendingPing, err error) {
 func (w *PingWriter) commitTxRetry(batch []*pendingPing) error {
 	err := w.commitTx(batch)
 	if err != nil {
+		if settled, serr := w.inDoubt(batch, err); settled {
+			return serr
+		}
 		w.log.Warn("ping batch failed, retrying", slog.Int("pings", len(batch)), slog.Any("error", err))
 		err = w.commitTx(batch)
+		if err != nil {
+			if settled, serr := w.inDoubt(batch, err); settled {
+				return serr
+			}
+		}
 	}
 	if err != nil {
 		w.log.Error("ping batch not stored", slog.Int("pings", len(batch)), slog.Any("error", err))
 	}
 	return err
+}
+
+// inDoubt settles a write that failed with err before it is retried. On
+// PostgreSQL an error the server did not report (the connection broke, was
+// closed or timed out) may come after the server committed: the reply was
+// lost, not the write. Retrying would then store every ping of the batch a
+// second time, under new serials. So the writer first looks for the pings
+// the failed write planned (ping_bulk.go's pingsStored) and answers:
+// settled with nil if they are all there; settled with an error (503: the
+// caller retries, as for any unstored ping) if it cannot tell; not settled
+// (retry) if none is. An error the server reported, an error on SQLite (in
+// process: its commit either happened or did not) and a fast-path miss are
+// never in doubt.
+func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ error) {
+	var pgErr *pgconn.PgError
+	if w.store.dialect != Postgres || errors.Is(err, errFastMiss) || errors.As(err, &pgErr) {
+		return false, err
+	}
+	var rows []*Ping
+	for _, p := range batch {
+		if p.err == nil && p.ping.N > 0 {
+			rows = append(rows, &p.ping)
+		}
+	}
+	if len(rows) == 0 {
+		return false, err // nothing was planned, so nothing was written
+	}
+	w.stats.Lock()
+	w.stats.InDoubt++
+	w.stats.Unlock()
+	found, cerr := w.store.pingsStored(rows)
+	switch {
+	case cerr != nil:
+		w.log.Error("ping batch in doubt: cannot tell whether it was stored", slog.Int("pings", len(rows)),
+			slog.Any("error", err), slog.Any("check", cerr))
+		return true, fmt.Errorf("%w (and whether it was stored is unknown: %w)", err, cerr)
+	case found == len(rows):
+		w.log.Warn("ping batch in doubt was stored", slog.Int("pings", len(rows)), slog.Any("error", err))
+		w.stats.Lock()
+		w.stats.InDoubtStored++
+		w.stats.Unlock()
+		return true, nil
+	case found == 0:
+		return false, err
+	default: // a write is one transaction: this cannot happen, and retrying would store the rest twice
+		w.log.Error("ping batch in doubt: partly stored", slog.Int("pings", len(rows)), slog.Int("found", found),
+			slog.Any("error", err))
+		return true, fmt.Errorf("%w (and %d of its %d pings are stored)", err, found, len(rows))
+	}
 }
 
 // answer wakes a batch's callers: stored when err is nil, failed with err

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -148,4 +149,33 @@ func scanPingJobs(rows *sql.Rows, sizeHint int) ([]Job, error) {
 		return nil, fmt.Errorf("read jobs: %w", err)
 	}
 	return jobs, nil
+}
+
+// pingsStoredSQL counts the rows of pings that are the given ones: the same
+// job, serial and kind, and a time within a millisecond (the fast path
+// sends times in binary, truncated to the microsecond; the transactional
+// path as text, rounded). PostgreSQL only: only there can a write end in
+// doubt (see PingWriter.inDoubt).
+const pingsStoredSQL = `SELECT count(*) FROM json_array_elements(?::json) AS v
+	JOIN pings ON pings.job_id = v->>0 AND pings.n = (v->>1)::bigint AND pings.kind = v->>2
+		AND abs(extract(epoch FROM pings.created_at - (v->>3)::timestamptz)) < 0.001`
+
+// pingsStored reports how many of rows (job id, N, kind and time set) are
+// stored.
+func (s *Store) pingsStored(rows []*Ping) (int, error) {
+	batch := make([][]any, len(rows))
+	for i, p := range rows {
+		batch[i] = []any{p.JobID, p.N, p.Kind, s.ts(&p.CreatedAt)}
+	}
+	arg, err := json.Marshal(batch)
+	if err != nil {
+		return 0, fmt.Errorf("encode %d pings: %w", len(rows), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), connWait)
+	defer cancel()
+	var n int
+	if err := s.db.WithContext(ctx).Raw(pingsStoredSQL, string(arg)).Row().Scan(&n); err != nil {
+		return 0, fmt.Errorf("look for %d pings: %w", len(rows), err)
+	}
+	return n, nil
 }

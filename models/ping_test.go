@@ -3,9 +3,12 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +258,76 @@ func TestDeleteProjectRacingAMove(t *testing.T) {
 			assert.Equal(t, int64(2), got.PingCount)
 			assert.Equal(t, int64(2), pings, "the moved job keeps its pings")
 		})
+	}
+}
+
+// TestPingWriteInDoubt loses the ping writer's PostgreSQL connection in the
+// middle of a batch's write, through a proxy on loopback: once after the
+// server committed the batch and before its answer arrived (the writer
+// must find the pings stored and answer them as such, not store them a
+// second time under new serials), and once before the server saw it (the
+// writer must store them). It does so on the fast path (the connection lost
+// at its one statement) and on the transactional path (a batch that flips
+// its job, lost at COMMIT). Either way the caller gets its serial, the ping
+// and any flip are stored once, and the writer goes on. (SQLite runs in
+// process: there is no connection to lose.)
+func TestPingWriteInDoubt(t *testing.T) {
+	params := 0 // the fast path's statement is recognised by its parameter count
+	for _, m := range regexp.MustCompile(`\$(\d+)`).FindAllStringSubmatch(models.PGWriteSQL, -1) {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		params = max(params, n)
+	}
+	paths := []struct {
+		name   string
+		cut    func(p *modelstest.CutProxy, afterCommit bool)
+		kind   string // of the ping whose write is cut
+		status string // the job's afterwards
+		last   string
+		flips  int // that ping writes
+	}{
+		{"fast path", func(p *modelstest.CutProxy, after bool) { p.CutBind(params, after) },
+			models.PingSuccess, models.StatusUp, models.LastSuccess, 0},
+		{"transactional path", func(p *modelstest.CutProxy, after bool) { p.CutQuery("commit", after) },
+			models.PingFail, models.StatusDown, models.LastFailure, 1},
+	}
+	for _, db := range modelstest.Databases(t) {
+		if db.Name != "postgres" {
+			continue
+		}
+		for _, path := range paths {
+			for _, afterCommit := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/%s/after commit %v", db.Name, path.name, afterCommit), func(t *testing.T) {
+					proxy, viaProxy := modelstest.NewCutProxy(t, db.URL)
+					store := modelstest.Open(t, viaProxy, nil)
+					t0 := utc(2024, 5, 1, 10, 0)
+					h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+					// The first ping sets the writer up (its connection and its
+					// copy of the job), so that a success ping is one statement.
+					require.Equal(t, int64(1), h.ping(models.PingSuccess, t0, "").N)
+					flips := len(h.flips())
+
+					path.cut(proxy, afterCommit)
+					require.Equal(t, int64(2), h.ping(path.kind, t0.Add(time.Minute), "").N)
+					require.Equal(t, 1, proxy.Cuts(), "the connection was cut")
+					require.Equal(t, int64(2), h.storedPings(), "the ping stored once")
+					require.Len(t, h.flips(), flips+path.flips, "its flip stored once")
+					j := h.get()
+					h.requireState(j, path.status, path.last)
+					require.Equal(t, int64(2), j.PingCount)
+
+					st := h.w.Stats()
+					assert.Equal(t, int64(1), st.InDoubt, "the writer looked for the batch")
+					want := map[bool]int64{true: 1, false: 0}[afterCommit] // found it, or not
+					assert.Equal(t, want, st.InDoubtStored)
+
+					require.Equal(t, int64(3), h.ping(models.PingSuccess, t0.Add(2*time.Minute), "").N)
+					require.Equal(t, int64(3), h.storedPings())
+					items, err := store.Runs(models.RunFilter{JobID: h.job.ID, Limit: 10})
+					require.NoError(t, err)
+					require.Len(t, items, 3)
+				})
+			}
+		}
 	}
 }
