@@ -133,6 +133,56 @@ func (h *heldConn) release(cause error) {
 	_ = h.Close() // after a discard this reports it; nothing else to do
 }
 
+// backend is a PostgreSQL server process: its pid and start time (a pid
+// alone may be reused).
+type backend struct {
+	pid   int64
+	start time.Time
+}
+
+// backendSQL reads the backend of the connection it runs on.
+const backendSQL = `SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`
+
+func scanBackend(row *sql.Row) (backend, error) {
+	var b backend
+	if err := row.Scan(&b.pid, &b.start); err != nil {
+		return b, fmt.Errorf("read the connection's server process: %w", err)
+	}
+	return b, nil
+}
+
+// backendError is an error of a write on the connection to backend.
+type backendError struct {
+	backend backend
+	err     error
+}
+
+func (e *backendError) Error() string { return e.err.Error() }
+func (e *backendError) Unwrap() error { return e.err }
+
+// endBackend terminates b if it is still running and waits, up to
+// connWait, until it is gone.
+func (s *Store) endBackend(b backend) error {
+	ctx, cancel := context.WithTimeout(context.Background(), connWait)
+	defer cancel()
+	for {
+		var running int
+		err := s.db.WithContext(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ? AND backend_start = ?`,
+			b.pid, b.start).Row().Scan(&running)
+		if err != nil {
+			return fmt.Errorf("end server process %d: %w", b.pid, err)
+		}
+		if running == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server process %d still running after %s", b.pid, connWait)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // PingWriterStats counts the writer's work since it started.
 type PingWriterStats struct {
 	Batches       int64         // batches committed (or failed)
@@ -204,6 +254,7 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 // committed. It fails with ErrNotFound for an unknown token, and with
 // another error (to be answered 503) when the ping could not be stored.
 func (w *PingWriter) Write(ctx context.Context, token string, p Ping) (Ping, error) {
+	p.CreatedAt = p.CreatedAt.Truncate(time.Microsecond) // as PostgreSQL keeps it, everywhere
 	pp := &pendingPing{token: token, ping: p, done: make(chan struct{})}
 	select {
 	case w.queue <- pp:
@@ -326,19 +377,29 @@ func (w *PingWriter) commitTxRetry(batch []*pendingPing) error {
 
 // inDoubt settles a write that failed with err before it is retried. On
 // PostgreSQL an error the server did not report (the connection broke, was
-// closed or timed out) may come after the server committed: the reply was
-// lost, not the write. Retrying would then store every ping of the batch a
-// second time, under new serials. So the writer first looks for the pings
-// the failed write planned (ping_bulk.go's pingsStored) and answers:
-// settled with nil if they are all there; settled with an error (503: the
-// caller retries, as for any unstored ping) if it cannot tell; not settled
-// (retry) if none is. An error the server reported, an error on SQLite (in
-// process: its commit either happened or did not) and a fast-path miss are
-// never in doubt.
+// closed or timed out) may come after the server committed, or before it
+// does: the server process behind the lost connection may still be running
+// the write (waiting on a row lock, say) and commit it later. Retrying
+// would then store every ping of the batch a second time, under new
+// serials. So the writer first ends that process (pg_terminate_backend)
+// and waits for it to be gone, after which its transaction has committed or
+// never will, then looks for the pings the failed write planned (ping_bulk.go's
+// pingsStored) and answers: settled with nil if they are all there;
+// settled with an error (503: the caller retries, as for any unstored
+// ping) if it cannot tell; not settled (retry) if none is. An error the
+// server reported, an error on SQLite (in process: its commit either
+// happened or did not) and a fast-path miss are never in doubt.
 func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ error) {
 	var pgErr *pgconn.PgError
 	if w.store.dialect != Postgres || errors.Is(err, errFastMiss) || errors.As(err, &pgErr) {
 		return false, err
+	}
+	var be *backendError
+	if errors.As(err, &be) {
+		if eerr := w.store.endBackend(be.backend); eerr != nil {
+			w.log.Error("ping batch in doubt: its server process is not gone", slog.Any("error", err), slog.Any("end", eerr))
+			return true, fmt.Errorf("%w (and whether it is stored is unknown: %w)", err, eerr)
+		}
 	}
 	var rows []*Ping
 	for _, p := range batch {

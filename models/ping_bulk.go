@@ -152,20 +152,21 @@ func scanPingJobs(rows *sql.Rows, sizeHint int) ([]Job, error) {
 }
 
 // pingsStoredSQL counts the rows of pings that are the given ones: the same
-// job, serial and kind, and a time within a millisecond (the fast path
-// sends times in binary, truncated to the microsecond; the transactional
-// path as text, rounded). PostgreSQL only: only there can a write end in
-// doubt (see PingWriter.inDoubt).
+// job, serial, kind, time, run id, body size, method, remote address and
+// user agent. (Times are whole microseconds, as PostgreSQL keeps them:
+// PingWriter.Write truncates them.) PostgreSQL only: only there can a write
+// end in doubt (see PingWriter.inDoubt).
 const pingsStoredSQL = `SELECT count(*) FROM json_array_elements(?::json) AS v
 	JOIN pings ON pings.job_id = v->>0 AND pings.n = (v->>1)::bigint AND pings.kind = v->>2
-		AND abs(extract(epoch FROM pings.created_at - (v->>3)::timestamptz)) < 0.001`
+		AND pings.created_at = (v->>3)::timestamptz AND pings.rid = v->>4 AND pings.body_size = (v->>5)::integer
+		AND pings.method = v->>6 AND pings.remote_addr = v->>7 AND pings.user_agent = v->>8`
 
 // pingsStored reports how many of rows (job id, N, kind and time set) are
 // stored.
 func (s *Store) pingsStored(rows []*Ping) (int, error) {
 	batch := make([][]any, len(rows))
 	for i, p := range rows {
-		batch[i] = []any{p.JobID, p.N, p.Kind, s.ts(&p.CreatedAt)}
+		batch[i] = []any{p.JobID, p.N, p.Kind, s.ts(&p.CreatedAt), p.RID, p.BodySize, p.Method, p.RemoteAddr, p.UserAgent}
 	}
 	arg, err := json.Marshal(batch)
 	if err != nil {

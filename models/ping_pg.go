@@ -73,9 +73,10 @@ type cachedPingJob struct {
 }
 
 type postgresFast struct {
-	w     *PingWriter
-	conn  *heldConn // nil until the first batch, and after an error
-	cache map[string]cachedPingJob
+	w       *PingWriter
+	conn    *heldConn // nil until the first batch, and after an error
+	backend backend   // the server process behind conn
+	cache   map[string]cachedPingJob
 }
 
 func newPostgresFast(w *PingWriter) *postgresFast {
@@ -95,6 +96,10 @@ func (f *postgresFast) acquire() error {
 		return err
 	}
 	f.conn = conn
+	if f.backend, err = scanBackend(conn.QueryRowContext(context.Background(), backendSQL)); err != nil {
+		f.release(err)
+		return err
+	}
 	clear(f.cache)
 	return nil
 }
@@ -129,6 +134,9 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		return err
 	})
 	if err != nil || !stored {
+		if err != nil {
+			err = &backendError{backend: f.backend, err: err}
+		}
 		f.forget(batch)
 		var pgErr *pgconn.PgError
 		switch {

@@ -262,15 +262,17 @@ func TestDeleteProjectRacingAMove(t *testing.T) {
 }
 
 // TestPingWriteInDoubt loses the ping writer's PostgreSQL connection in the
-// middle of a batch's write, through a proxy on loopback: once after the
-// server committed the batch and before its answer arrived (the writer
-// must find the pings stored and answer them as such, not store them a
-// second time under new serials), and once before the server saw it (the
-// writer must store them). It does so on the fast path (the connection lost
-// at its one statement) and on the transactional path (a batch that flips
-// its job, lost at COMMIT). Either way the caller gets its serial, the ping
-// and any flip are stored once, and the writer goes on. (SQLite runs in
-// process: there is no connection to lose.)
+// middle of a batch's write, through a proxy on loopback, at each point
+// where that can happen: before the server saw the write (the writer must
+// store it); with the write sent and still running on the server, held up
+// by a row lock the test holds (the writer must make sure it never
+// commits behind its back, then store it once); and after the server
+// committed it but before its answer arrived (the writer must find it
+// stored and not store it again under new serials). It does so on the fast
+// path (lost at its one statement) and on the transactional path (a batch
+// that flips its job, lost at COMMIT). Each time the caller gets its
+// serial, the ping and any flip are stored once, and the writer goes on.
+// (SQLite runs in process: there is no connection to lose.)
 func TestPingWriteInDoubt(t *testing.T) {
 	params := 0 // the fast path's statement is recognised by its parameter count
 	for _, m := range regexp.MustCompile(`\$(\d+)`).FindAllStringSubmatch(models.PGWriteSQL, -1) {
@@ -280,24 +282,34 @@ func TestPingWriteInDoubt(t *testing.T) {
 	}
 	paths := []struct {
 		name   string
-		cut    func(p *modelstest.CutProxy, afterCommit bool)
+		cut    func(p *modelstest.CutProxy, at modelstest.CutPoint)
 		kind   string // of the ping whose write is cut
 		status string // the job's afterwards
 		last   string
 		flips  int // that ping writes
 	}{
-		{"fast path", func(p *modelstest.CutProxy, after bool) { p.CutBind(params, after) },
+		{"fast path", func(p *modelstest.CutProxy, at modelstest.CutPoint) { p.CutBind(params, at) },
 			models.PingSuccess, models.StatusUp, models.LastSuccess, 0},
-		{"transactional path", func(p *modelstest.CutProxy, after bool) { p.CutQuery("commit", after) },
+		{"transactional path", func(p *modelstest.CutProxy, at modelstest.CutPoint) { p.CutQuery("commit", at) },
 			models.PingFail, models.StatusDown, models.LastFailure, 1},
+	}
+	points := []struct {
+		name  string
+		at    modelstest.CutPoint
+		found int64 // InDoubtStored: the writer found the write committed (-1: either)
+	}{
+		{"before send", modelstest.BeforeSend, 0},
+		{"after send", modelstest.AfterSend, -1},
+		{"after commit", modelstest.AfterCommit, 1},
 	}
 	for _, db := range modelstest.Databases(t) {
 		if db.Name != "postgres" {
 			continue
 		}
+		direct := modelstest.Open(t, db.URL, nil)
 		for _, path := range paths {
-			for _, afterCommit := range []bool{true, false} {
-				t.Run(fmt.Sprintf("%s/%s/after commit %v", db.Name, path.name, afterCommit), func(t *testing.T) {
+			for _, point := range points {
+				t.Run(fmt.Sprintf("%s/%s/%s", db.Name, path.name, point.name), func(t *testing.T) {
 					proxy, viaProxy := modelstest.NewCutProxy(t, db.URL)
 					store := modelstest.Open(t, viaProxy, nil)
 					t0 := utc(2024, 5, 1, 10, 0)
@@ -307,8 +319,24 @@ func TestPingWriteInDoubt(t *testing.T) {
 					require.Equal(t, int64(1), h.ping(models.PingSuccess, t0, "").N)
 					flips := len(h.flips())
 
-					path.cut(proxy, afterCommit)
-					require.Equal(t, int64(2), h.ping(path.kind, t0.Add(time.Minute), "").N)
+					var release func()
+					if point.at == modelstest.AfterSend && path.kind == models.PingSuccess {
+						release = holdJobRow(t, direct, h)
+						proxy.DropCancelRequests() // or the client's cancel might end the write itself
+					}
+					path.cut(proxy, point.at)
+					got := make(chan models.Ping, 1)
+					go func() { got <- h.ping(path.kind, t0.Add(time.Minute), "") }()
+					if release != nil {
+						// The write is stuck on the row lock on the server, its
+						// connection lost. Let go once the writer is retrying
+						// (on the transactional path, which waits on the lock
+						// too): a write still alive on the server would commit
+						// first, and the retry store the ping a second time.
+						require.Eventually(t, func() bool { return h.w.Stats().InDoubt == 1 }, 10*time.Second, time.Millisecond)
+						release()
+					}
+					require.Equal(t, int64(2), (<-got).N)
 					require.Equal(t, 1, proxy.Cuts(), "the connection was cut")
 					require.Equal(t, int64(2), h.storedPings(), "the ping stored once")
 					require.Len(t, h.flips(), flips+path.flips, "its flip stored once")
@@ -318,8 +346,9 @@ func TestPingWriteInDoubt(t *testing.T) {
 
 					st := h.w.Stats()
 					assert.Equal(t, int64(1), st.InDoubt, "the writer looked for the batch")
-					want := map[bool]int64{true: 1, false: 0}[afterCommit] // found it, or not
-					assert.Equal(t, want, st.InDoubtStored)
+					if point.found >= 0 {
+						assert.Equal(t, point.found, st.InDoubtStored)
+					}
 
 					require.Equal(t, int64(3), h.ping(models.PingSuccess, t0.Add(2*time.Minute), "").N)
 					require.Equal(t, int64(3), h.storedPings())
@@ -329,5 +358,33 @@ func TestPingWriteInDoubt(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// holdJobRow locks h's job row in a transaction on store and returns what
+// releases it, once the ping writer's transactional path waits on it.
+func holdJobRow(t *testing.T, store *models.Store, h *hb) func() {
+	t.Helper()
+	tx := store.DB().Begin()
+	require.NoError(t, tx.Error)
+	var pid int64
+	require.NoError(t, tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error)
+	require.NoError(t, tx.Exec("SELECT id FROM jobs WHERE id = ? FOR UPDATE", h.job.ID).Error)
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			tx.Rollback()
+		}
+	})
+	return func() {
+		require.Eventually(t, func() bool {
+			var waiting int64
+			// Blocked by the lock or by a write queued on it before.
+			require.NoError(t, store.DB().Raw(`SELECT count(*) FROM pg_stat_activity
+				WHERE pid <> ? AND cardinality(pg_blocking_pids(pid)) > 0 AND query LIKE '%FOR UPDATE%'`, pid).Scan(&waiting).Error)
+			return waiting > 0
+		}, 10*time.Second, time.Millisecond, "the writer's retry waits on the lock")
+		released = true
+		require.NoError(t, tx.Rollback().Error)
 	}
 }

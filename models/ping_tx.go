@@ -16,7 +16,14 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 	s := w.store
 	tokens := distinctKeys(batch, func(p *pendingPing) string { return p.token })
 	var bp batchPlan
+	var be backend
 	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if s.dialect == Postgres { // for PingWriter.inDoubt, if the connection breaks
+			var err error
+			if be, err = scanBackend(tx.Raw(backendSQL).Row()); err != nil {
+				return err
+			}
+		}
 		jobs, err := s.jobsByTokens(tx, tokens)
 		if err != nil {
 			return err
@@ -52,6 +59,9 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 		return nil
 	})
 	if err != nil {
+		if be.pid != 0 {
+			err = &backendError{backend: be, err: err}
+		}
 		return err
 	}
 	for _, c := range bp.changed {

@@ -16,12 +16,9 @@ import (
 
 // CutProxy stands between a test's store and PostgreSQL, forwarding the
 // wire protocol message by message, and on demand loses one connection at
-// the worst moment: when a statement is bound with a given number of
-// parameters, either before the server sees it (nothing is written) or
-// after the server has committed it and before its answer reaches the
-// client (everything is written, and the client cannot know). A proxy
-// speaking the real protocol to the real server stands in for a network
-// that fails; nothing else here can.
+// the worst moment for a given statement (see CutPoint). A proxy speaking
+// the real protocol to the real server stands in for a network that fails;
+// nothing else here can.
 //
 // It reads the stream as PostgreSQL frames it (a type byte and a length,
 // after an untyped startup message), so the URL must have sslmode=disable.
@@ -29,13 +26,36 @@ type CutProxy struct {
 	target string
 	mu     sync.Mutex
 	armed  *cutAt
+	closed bool
+	conns  sync.WaitGroup
+	open   map[net.Conn]bool // closed at cleanup, so that no copier outlives the test
 	cuts   atomic.Int32
+	// dropCancels makes CancelRequests go nowhere, as when the network to
+	// the server is down (a client that loses a connection may send one).
+	dropCancels atomic.Bool
 }
 
+// CutPoint is where in a statement's exchange the connection is lost.
+type CutPoint int
+
+const (
+	// BeforeSend: the server never sees the statement (nothing is written).
+	BeforeSend CutPoint = iota
+	// AfterSend: the server gets the whole statement and the connection is
+	// lost at once, with the server still running it (it may commit after
+	// the client has given up).
+	AfterSend
+	// AfterCommit: the server has answered that it is done (ReadyForQuery:
+	// committed, outside an explicit transaction) and the client hears
+	// none of the answer (everything is written, and the client cannot
+	// know).
+	AfterCommit
+)
+
 type cutAt struct {
-	params      int    // a Bind with this many parameters, or
-	query       string // a simple Query with this text (case aside)
-	afterCommit bool
+	params int    // a Bind with this many parameters, or
+	query  string // a simple Query with this text (case aside)
+	at     CutPoint
 }
 
 // NewCutProxy listens on loopback for connections to the PostgreSQL server
@@ -48,13 +68,16 @@ func NewCutProxy(t testing.TB, dbURL string) (*CutProxy, string) {
 	require.Equal(t, "disable", u.Query().Get("sslmode"), "the proxy reads plain PostgreSQL frames")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p := &CutProxy{target: u.Host}
-	var conns sync.WaitGroup
-	var open sync.Map // net.Conn → struct{}: closed at cleanup so that no copier outlives the test
+	p := &CutProxy{target: u.Host, open: map[net.Conn]bool{}}
 	t.Cleanup(func() {
 		_ = ln.Close() // ends the accept loop
-		open.Range(func(k, _ any) bool { _ = k.(net.Conn).Close(); return true })
-		conns.Wait()
+		p.mu.Lock()
+		p.closed = true
+		for c := range p.open {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.conns.Wait()
 	})
 	go func() {
 		for {
@@ -62,10 +85,12 @@ func NewCutProxy(t testing.TB, dbURL string) (*CutProxy, string) {
 			if err != nil {
 				return
 			}
-			conns.Add(1)
+			if !p.track(c) {
+				return
+			}
 			go func() {
-				defer conns.Done()
-				p.serve(c, &open)
+				defer p.conns.Done()
+				p.serve(c)
 			}()
 		}
 	}()
@@ -73,19 +98,41 @@ func NewCutProxy(t testing.TB, dbURL string) (*CutProxy, string) {
 	return p, u.String()
 }
 
+// track registers c (and counts a copier for it) unless the proxy is
+// closed, in which case it closes c.
+func (p *CutProxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = c.Close()
+		return false
+	}
+	p.open[c] = true
+	p.conns.Add(1)
+	return true
+}
+
+// addOpen registers c unless the proxy is closed.
+func (p *CutProxy) addOpen(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.open[c] = true
+	return true
+}
+
 // CutBind arms the proxy, once: the next connection to bind a statement
-// with params parameters is lost, before the server sees the statement or,
-// with afterCommit, once the server has answered that it is done with it
-// (ReadyForQuery: committed, outside an explicit transaction) and before
-// the client hears any of that answer.
-func (p *CutProxy) CutBind(params int, afterCommit bool) {
-	p.arm(&cutAt{params: params, afterCommit: afterCommit})
+// with params parameters is lost at the point given.
+func (p *CutProxy) CutBind(params int, at CutPoint) {
+	p.arm(&cutAt{params: params, at: at})
 }
 
 // CutQuery is CutBind for the next simple query whose text is query, such
 // as the COMMIT of a transaction.
-func (p *CutProxy) CutQuery(query string, afterCommit bool) {
-	p.arm(&cutAt{params: -1, query: query, afterCommit: afterCommit})
+func (p *CutProxy) CutQuery(query string, at CutPoint) {
+	p.arm(&cutAt{params: -1, query: query, at: at})
 }
 
 func (p *CutProxy) arm(c *cutAt) {
@@ -93,6 +140,14 @@ func (p *CutProxy) arm(c *cutAt) {
 	defer p.mu.Unlock()
 	p.armed = c
 }
+
+// DropCancelRequests makes the proxy swallow every CancelRequest from now
+// on: a query then runs on after its client gave up, as it does when the
+// client cannot reach the server any more.
+func (p *CutProxy) DropCancelRequests() { p.dropCancels.Store(true) }
+
+// cancelRequestCode opens a CancelRequest, in place of a protocol version.
+const cancelRequestCode = 80877102
 
 // Cuts is how many connections the proxy has cut.
 func (p *CutProxy) Cuts() int { return int(p.cuts.Load()) }
@@ -115,25 +170,32 @@ func (p *CutProxy) take(typ byte, frame []byte) *cutAt {
 	return c
 }
 
-func (p *CutProxy) serve(client net.Conn, open *sync.Map) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		_ = client.Close()
-		return
-	}
-	open.Store(client, struct{}{})
-	open.Store(server, struct{}{})
+func (p *CutProxy) serve(client net.Conn) {
 	var once sync.Once
+	var server net.Conn
 	closeBoth := func() {
 		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
 			_ = client.Close()
-			_ = server.Close()
-			open.Delete(client)
-			open.Delete(server)
+			delete(p.open, client)
+			if server != nil {
+				_ = server.Close()
+				delete(p.open, server)
+			}
 		})
 	}
 	defer closeBoth()
-	var doomed atomic.Bool
+	server, err := net.Dial("tcp", p.target)
+	if err != nil || !p.addOpen(server) {
+		if server != nil {
+			_ = server.Close()
+			server = nil
+		}
+		return
+	}
+	var doomed atomic.Bool // the answer to the cut statement is never forwarded
+	counted := sync.OnceFunc(func() { p.cuts.Add(1) })
 	done := make(chan struct{})
 	go func() { // server → client
 		defer close(done)
@@ -145,7 +207,7 @@ func (p *CutProxy) serve(client net.Conn, open *sync.Map) {
 			}
 			if doomed.Load() {
 				if typ == 'Z' {
-					p.cuts.Add(1)
+					counted()
 					return
 				}
 				continue // the client hears none of the answer
@@ -155,20 +217,31 @@ func (p *CutProxy) serve(client net.Conn, open *sync.Map) {
 			}
 		}
 	}()
+	var cut *cutAt
 	for typed := false; ; typed = true {
 		typ, msg, err := readFrame(client, typed)
 		if err != nil {
 			break
 		}
-		if c := p.take(typ, msg); c != nil {
-			if !c.afterCommit {
-				p.cuts.Add(1)
-				break // the server never sees the statement
+		if !typed && len(msg) == 16 && binary.BigEndian.Uint32(msg[4:]) == cancelRequestCode && p.dropCancels.Load() {
+			break
+		}
+		if cut == nil {
+			if cut = p.take(typ, msg); cut != nil {
+				if cut.at == BeforeSend {
+					counted()
+					break // the server never sees the statement
+				}
+				doomed.Store(true)
 			}
-			doomed.Store(true)
 		}
 		if _, err := server.Write(msg); err != nil {
 			break
+		}
+		// A simple Query is its own end; a Bind's exchange ends at Sync.
+		if cut != nil && cut.at == AfterSend && (typ == 'Q' || typ == 'S') {
+			counted()
+			break // lost with the statement on the server
 		}
 	}
 	closeBoth()
