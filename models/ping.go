@@ -435,19 +435,21 @@ func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ e
 }
 
 // answer wakes a batch's callers: stored when err is nil, failed with err
-// otherwise (a ping's own error, such as an unknown token, stands).
+// otherwise (a ping's own error, such as an unknown token, stands). The
+// batch is counted first, so that a caller reading Stats after its answer
+// finds its batch there.
 func (w *PingWriter) answer(batch []*pendingPing, err error, took time.Duration) {
+	w.stats.Lock()
+	w.stats.Batches++
+	w.stats.Pings += int64(len(batch))
+	w.stats.CommitTime += took
+	w.stats.Unlock()
 	for _, p := range batch {
 		if err != nil {
 			p.err = err
 		}
 		close(p.done)
 	}
-	w.stats.Lock()
-	w.stats.Batches++
-	w.stats.Pings += int64(len(batch))
-	w.stats.CommitTime += took
-	w.stats.Unlock()
 }
 
 // jobChange is a job touched by a batch: its row as read, and the job as
