@@ -581,19 +581,31 @@ func duration(j *Job, p *Ping, starts map[string]time.Time, findStart startFinde
 // bound parameter would not let SQLite use it.
 const findStartSQL = `SELECT created_at FROM pings WHERE job_id = ? AND rid = ? AND kind = 'start' ORDER BY n DESC LIMIT 1`
 
-// maybePrune asks the pruner to trim a job's history each time its ping
+// pruneDue reports whether a batch's change to a job calls for trimming
+// its history, and the serial to delete up to: each time the job's ping
 // count crosses a multiple of a tenth of the history size, so pruning costs
 // one indexed DELETE per history/10 pings.
-func (w *PingWriter) maybePrune(c *jobChange) {
+func (w *PingWriter) pruneDue(c *jobChange) (cutoff int64, due bool) {
 	if w.history <= 0 || c.job.PingCount <= w.history {
-		return
+		return 0, false
 	}
 	step := max(w.history/10, 1)
 	if c.countFrom/step == c.job.PingCount/step {
+		return 0, false
+	}
+	return c.job.PingCount - w.history, true
+}
+
+// maybePrune asks the pruner to trim a job's history when pruneDue says so
+// (the SQLite fast path trims in its own transaction instead: see
+// sqliteFast.write).
+func (w *PingWriter) maybePrune(c *jobChange) {
+	cutoff, due := w.pruneDue(c)
+	if !due {
 		return
 	}
 	select {
-	case w.prune <- pruneReq{jobID: c.job.ID, cutoff: c.job.PingCount - w.history}:
+	case w.prune <- pruneReq{jobID: c.job.ID, cutoff: cutoff}:
 	default: // the pruner is behind; the next crossing prunes everything older anyway
 	}
 }
@@ -608,9 +620,12 @@ func (w *PingWriter) runPruner() {
 	}
 }
 
+// prunePingsSQL deletes a job's pings numbered up to a cutoff.
+const prunePingsSQL = `DELETE FROM pings WHERE job_id = ? AND n <= ?`
+
 // PrunePings deletes a job's pings numbered cutoff and below.
 func (s *Store) PrunePings(jobID string, cutoff int64) error {
-	if err := s.db.Where("job_id = ? AND n <= ?", jobID, cutoff).Delete(&Ping{}).Error; err != nil {
+	if err := s.db.Exec(prunePingsSQL, jobID, cutoff).Error; err != nil {
 		return fmt.Errorf("prune pings of job %s: %w", jobID, err)
 	}
 	return nil

@@ -139,8 +139,8 @@ type sqliteFast struct {
 	w     *PingWriter
 	conn  *heldConn // nil until the first batch, and after an error
 	stmts struct {
-		begin, commit, version, job, start *sql.Stmt
-		insert, update, updateAlert        *chunkedStmt
+		begin, commit, version, job, start, prune *sql.Stmt
+		insert, update, updateAlert               *chunkedStmt
 	}
 	version int64          // data_version when the copies were last known current
 	cache   map[string]Job // ping token → the job's row as this connection last wrote it
@@ -204,6 +204,7 @@ func (f *sqliteFast) acquire() error {
 		{&f.stmts.version, "PRAGMA data_version"},
 		{&f.stmts.job, sqliteJobByTokenSQL},
 		{&f.stmts.start, findStartSQL},
+		{&f.stmts.prune, prunePingsSQL},
 	} {
 		if *p.dst, err = conn.PrepareContext(context.Background(), p.sql); err != nil {
 			f.release(err)
@@ -222,7 +223,7 @@ func (f *sqliteFast) release(cause error) {
 	if f.conn == nil {
 		return
 	}
-	for _, st := range []*sql.Stmt{f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start} {
+	for _, st := range []*sql.Stmt{f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start, f.stmts.prune} {
 		if st != nil {
 			_ = st.Close() // the connection goes away or back; a close error changes nothing
 		}
@@ -232,7 +233,7 @@ func (f *sqliteFast) release(cause error) {
 			c.close()
 		}
 	}
-	f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start = nil, nil, nil, nil, nil
+	f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start, f.stmts.prune = nil, nil, nil, nil, nil, nil
 	f.stmts.insert, f.stmts.update, f.stmts.updateAlert = nil, nil, nil
 	f.conn.release(cause)
 	f.conn = nil
@@ -246,7 +247,7 @@ func (f *sqliteFast) commit(batch []*pendingPing) error {
 			return err
 		}
 	}
-	bp, err := f.write(batch)
+	_, err := f.write(batch)
 	if err != nil {
 		if !errors.Is(err, errNoTx) {
 			if _, rbErr := f.conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
@@ -257,9 +258,6 @@ func (f *sqliteFast) commit(batch []*pendingPing) error {
 			return errFastMiss
 		}
 		return err
-	}
-	for _, c := range bp.changed {
-		f.w.maybePrune(c)
 	}
 	select {
 	case f.committed <- struct{}{}:
@@ -356,6 +354,17 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	}
 	if n+m != int64(len(bp.changed)) {
 		return bp, fmt.Errorf("update jobs: %d of %d rows", n+m, len(bp.changed))
+	}
+	// History is trimmed in the batch's own transaction: from the pruner's
+	// connection every trim would be a write transaction of its own, taking
+	// turns with the writer for SQLite's one write lock (a busy wait) and
+	// making the writer drop its copies of the job rows (data_version).
+	for _, c := range bp.changed {
+		if cutoff, due := f.w.pruneDue(c); due {
+			if _, err := f.stmts.prune.ExecContext(ctx, c.job.ID, cutoff); err != nil {
+				return bp, fmt.Errorf("prune pings of job %s: %w", c.job.ID, err)
+			}
+		}
 	}
 	if _, err := f.stmts.commit.ExecContext(ctx); err != nil {
 		clear(f.cache)

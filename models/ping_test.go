@@ -111,6 +111,16 @@ func TestPingHistoryPruned(t *testing.T) {
 		for i := 0; i < 45; i++ {
 			h.ping(models.PingLog, utc(2024, 5, 1, 10, 0).Add(time.Duration(i)*time.Second), "")
 		}
+		if store.Dialect() == models.SQLite {
+			// Trimmed in the batches' own transactions: the last trim (at
+			// 44, a multiple of history/10) kept 25..44, and 45 came after.
+			items, err := store.Runs(models.RunFilter{JobID: h.job.ID, Limit: 1000})
+			require.NoError(t, err)
+			require.Len(t, items, 21)
+			assert.Equal(t, int64(25), items[len(items)-1].Ping.N)
+			st := h.w.Stats()
+			assert.Equal(t, st.Batches, st.Fast, "every batch by the fast path, %+v", st)
+		}
 		require.Eventually(t, func() bool {
 			items, err := store.Runs(models.RunFilter{JobID: h.job.ID, Limit: 1000})
 			require.NoError(t, err)
