@@ -6,10 +6,13 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -61,6 +64,10 @@ type PingWriter struct {
 	prune    chan pruneReq
 	quit     chan struct{}
 	fast     fastPath
+	// pooled: PostgreSQL sits behind a pooler that lends server connections
+	// per transaction, so the server process of a lost write is not known
+	// (see postgresFast.identify).
+	pooled   atomic.Bool
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	stats    struct {
@@ -133,23 +140,16 @@ func (h *heldConn) release(cause error) {
 	_ = h.Close() // after a discard this reports it; nothing else to do
 }
 
-// backend is a PostgreSQL server process: its pid and start time (a pid
-// alone may be reused).
+// backend is a PostgreSQL server process: its pid, and a time it was
+// already running at (a pid alone may be reused by a later process). The
+// zero backend is an unknown one.
 type backend struct {
-	pid   int64
-	start time.Time
+	pid int64
+	at  time.Time
 }
 
 // backendSQL reads the backend of the connection it runs on.
-const backendSQL = `SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`
-
-func scanBackend(row *sql.Row) (backend, error) {
-	var b backend
-	if err := row.Scan(&b.pid, &b.start); err != nil {
-		return b, fmt.Errorf("read the connection's server process: %w", err)
-	}
-	return b, nil
-}
+const backendSQL = `SELECT pg_backend_pid(), now()`
 
 // backendError is an error of a write on the connection to backend.
 type backendError struct {
@@ -160,6 +160,22 @@ type backendError struct {
 func (e *backendError) Error() string { return e.err.Error() }
 func (e *backendError) Unwrap() error { return e.err }
 
+// connectionLost reports whether err says the connection to PostgreSQL
+// broke, closed or timed out (rather than the server refusing a statement,
+// or the writer's own code failing): pgconn's connection errors (they say
+// whether a retry is safe), the network's, an unexpected EOF, a timeout.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return false
+	}
+	var conn interface{ SafeToRetry() bool }
+	var netErr net.Error
+	return errors.As(err, &conn) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)
+}
+
 // endBackend terminates b if it is still running and waits, up to
 // connWait, until it is gone.
 func (s *Store) endBackend(b backend) error {
@@ -167,8 +183,8 @@ func (s *Store) endBackend(b backend) error {
 	defer cancel()
 	for {
 		var running int
-		err := s.db.WithContext(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ? AND backend_start = ?`,
-			b.pid, b.start).Row().Scan(&running)
+		err := s.db.WithContext(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ? AND backend_start <= ?`,
+			b.pid, b.at).Row().Scan(&running)
 		if err != nil {
 			return fmt.Errorf("end server process %d: %w", b.pid, err)
 		}
@@ -191,6 +207,7 @@ type PingWriterStats struct {
 	FastErrors    int64         // batches the fast path failed on (not declined): each was retried in a transaction, unless found stored
 	InDoubt       int64         // failed writes whose outcome was unknown (PostgreSQL: the connection was lost), and looked for
 	InDoubtStored int64         // of those, writes found committed: answered as stored, not written again
+	Pooled        bool          // PostgreSQL behind a pooler: the server process of a lost write is not ended
 	CommitTime    time.Duration // time spent storing them
 }
 
@@ -198,7 +215,9 @@ type PingWriterStats struct {
 func (w *PingWriter) Stats() PingWriterStats {
 	w.stats.Lock()
 	defer w.stats.Unlock()
-	return w.stats.PingWriterStats
+	st := w.stats.PingWriterStats
+	st.Pooled = w.pooled.Load()
+	return st
 }
 
 type pendingPing struct {
@@ -388,17 +407,26 @@ func (w *PingWriter) commitTxRetry(batch []*pendingPing) error {
 // settled with an error (503: the caller retries, as for any unstored
 // ping) if it cannot tell; not settled (retry) if none is. An error the
 // server reported, an error on SQLite (in process: its commit either
-// happened or did not) and a fast-path miss are never in doubt.
+// happened or did not) and a fast-path miss are never in doubt. The server
+// process is ended only when the connection was lost (an error of the
+// writer's own code leaves a healthy connection, which may be serving
+// someone else by now) and is known: behind a pooler that hands out
+// server connections per transaction it is not (see postgresFast.acquire).
 func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ error) {
 	var pgErr *pgconn.PgError
 	if w.store.dialect != Postgres || errors.Is(err, errFastMiss) || errors.As(err, &pgErr) {
 		return false, err
 	}
-	var be *backendError
-	if errors.As(err, &be) {
-		if eerr := w.store.endBackend(be.backend); eerr != nil {
-			w.log.Error("ping batch in doubt: its server process is not gone", slog.Any("error", err), slog.Any("end", eerr))
-			return true, fmt.Errorf("%w (and whether it is stored is unknown: %w)", err, eerr)
+	if connectionLost(err) {
+		var be *backendError
+		if errors.As(err, &be) && be.backend.pid != 0 {
+			if eerr := w.store.endBackend(be.backend); eerr != nil {
+				w.log.Error("ping batch in doubt: its server process is not gone", slog.Any("error", err), slog.Any("end", eerr))
+				return true, fmt.Errorf("%w (and whether it is stored is unknown: %w)", err, eerr)
+			}
+		} else {
+			w.log.Warn("ping batch in doubt: its server process is unknown, so a write still running there cannot be stopped",
+				slog.Any("error", err))
 		}
 	}
 	var rows []*Ping

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -96,12 +97,41 @@ func (f *postgresFast) acquire() error {
 		return err
 	}
 	f.conn = conn
-	if f.backend, err = scanBackend(conn.QueryRowContext(context.Background(), backendSQL)); err != nil {
+	if err := f.identify(); err != nil {
 		f.release(err)
 		return err
 	}
 	clear(f.cache)
 	return nil
+}
+
+// identify records the server process behind the writer's connection, for
+// PingWriter.inDoubt. Behind a pooler that lends server connections per
+// transaction (PgBouncer's transaction mode) the process that runs one
+// statement may serve another client at the next, and ending it would
+// hurt that client: there the pid the server reports is not the one the
+// client was given when it connected (the pooler's own), and the writer
+// then records none, on either path.
+func (f *postgresFast) identify() error {
+	return f.conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		var b backend
+		if err := sc.Conn().QueryRow(context.Background(), backendSQL).Scan(&b.pid, &b.at); err != nil {
+			return fmt.Errorf("read the connection's server process: %w", err)
+		}
+		pooled := uint32(b.pid) != sc.Conn().PgConn().PID()
+		if pooled {
+			b = backend{}
+		}
+		if f.w.pooled.Swap(pooled) != pooled || pooled {
+			f.w.log.Info("ping writer: server process of its connection", slog.Bool("pooled", pooled), slog.Int64("pid", b.pid))
+		}
+		f.backend = b
+		return nil
+	})
 }
 
 // release gives the connection up (see heldConn.release).

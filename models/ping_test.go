@@ -304,13 +304,15 @@ func TestPingWriteInDoubt(t *testing.T) {
 			models.PingFail, models.StatusDown, models.LastFailure, 1},
 	}
 	points := []struct {
-		name  string
-		at    modelstest.CutPoint
-		found int64 // InDoubtStored: the writer found the write committed (-1: either)
+		name   string
+		at     modelstest.CutPoint
+		found  int64 // InDoubtStored: the writer found the write committed (-1: either)
+		pooler bool  // behind a (pretend) pooler: the writer must tell, and still find the write
 	}{
-		{"before send", modelstest.BeforeSend, 0},
-		{"after send", modelstest.AfterSend, -1},
-		{"after commit", modelstest.AfterCommit, 1},
+		{"before send", modelstest.BeforeSend, 0, false},
+		{"after send", modelstest.AfterSend, -1, false},
+		{"after commit", modelstest.AfterCommit, 1, false},
+		{"after commit behind a pooler", modelstest.AfterCommit, 1, true},
 	}
 	for _, db := range modelstest.Databases(t) {
 		if db.Name != "postgres" {
@@ -321,12 +323,16 @@ func TestPingWriteInDoubt(t *testing.T) {
 			for _, point := range points {
 				t.Run(fmt.Sprintf("%s/%s/%s", db.Name, path.name, point.name), func(t *testing.T) {
 					proxy, viaProxy := modelstest.NewCutProxy(t, db.URL)
+					if point.pooler {
+						proxy.FakeBackendPIDs()
+					}
 					store := modelstest.Open(t, viaProxy, nil)
 					t0 := utc(2024, 5, 1, 10, 0)
 					h := newHB(t, store, "@every 1h", "UTC", 5, t0)
 					// The first ping sets the writer up (its connection and its
 					// copy of the job), so that a success ping is one statement.
 					require.Equal(t, int64(1), h.ping(models.PingSuccess, t0, "").N)
+					require.Equal(t, point.pooler, h.w.Stats().Pooled, "the writer tells a pooler")
 					flips := len(h.flips())
 
 					var release func()

@@ -18,10 +18,9 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 	var bp batchPlan
 	var be backend
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		if s.dialect == Postgres { // for PingWriter.inDoubt, if the connection breaks
-			var err error
-			if be, err = scanBackend(tx.Raw(backendSQL).Row()); err != nil {
-				return err
+		if s.dialect == Postgres && !w.pooled.Load() { // for PingWriter.inDoubt, if the connection breaks
+			if err := tx.Raw(backendSQL).Row().Scan(&be.pid, &be.at); err != nil {
+				return fmt.Errorf("read the connection's server process: %w", err)
 			}
 		}
 		jobs, err := s.jobsByTokens(tx, tokens)

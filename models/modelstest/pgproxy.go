@@ -33,6 +33,9 @@ type CutProxy struct {
 	// dropCancels makes CancelRequests go nowhere, as when the network to
 	// the server is down (a client that loses a connection may send one).
 	dropCancels atomic.Bool
+	// fakePIDs gives clients process ids of the proxy's own, as a pooler
+	// does.
+	fakePIDs atomic.Bool
 }
 
 // CutPoint is where in a statement's exchange the connection is lost.
@@ -146,6 +149,11 @@ func (p *CutProxy) arm(c *cutAt) {
 // client cannot reach the server any more.
 func (p *CutProxy) DropCancelRequests() { p.dropCancels.Store(true) }
 
+// FakeBackendPIDs makes the proxy tell clients, from now on, process ids
+// that are not the server's (in BackendKeyData), as a pooler such as
+// PgBouncer does.
+func (p *CutProxy) FakeBackendPIDs() { p.fakePIDs.Store(true) }
+
 // cancelRequestCode opens a CancelRequest, in place of a protocol version.
 const cancelRequestCode = 80877102
 
@@ -204,6 +212,9 @@ func (p *CutProxy) serve(client net.Conn) {
 			typ, msg, err := readFrame(server, true)
 			if err != nil {
 				return
+			}
+			if typ == 'K' && len(msg) == 13 && p.fakePIDs.Load() {
+				binary.BigEndian.PutUint32(msg[5:], binary.BigEndian.Uint32(msg[5:])^0x40000000)
 			}
 			if doomed.Load() {
 				if typ == 'Z' {
