@@ -35,6 +35,12 @@ type PingWriterOptions struct {
 	History  int // pings kept per job (PING_HISTORY); 0 keeps everything
 	MaxBatch int // pings committed in one transaction at most; 0 means 512
 	Queue    int // pings waiting for the writer at most; 0 means 8192
+	// WriteTimeout bounds a batch's write on PostgreSQL (0 means 10 s, the
+	// time a ping waits for its answer): a connection that stops answering
+	// without breaking (a network that drops packets) would otherwise hold
+	// the writer, and every ping behind it, for as long as TCP keeps
+	// trying. The write is then in doubt (see inDoubt).
+	WriteTimeout time.Duration
 }
 
 // PingWriter stores pings durably and fast by group commit: one goroutine
@@ -60,10 +66,12 @@ type PingWriter struct {
 	log      *slog.Logger
 	history  int64
 	maxBatch int
-	queue    chan *pendingPing
-	prune    chan pruneReq
-	quit     chan struct{}
-	fast     fastPath
+	// writeTimeout bounds a batch's statements on PostgreSQL.
+	writeTimeout time.Duration
+	queue        chan *pendingPing
+	prune        chan pruneReq
+	quit         chan struct{}
+	fast         fastPath
 	// pooled: PostgreSQL sits behind a pooler that lends server connections
 	// per transaction, so the server process of a lost write is not known
 	// (see postgresFast.identify).
@@ -245,9 +253,12 @@ func (s *Store) NewPingWriter(o PingWriterOptions) *PingWriter {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
 	w := &PingWriter{
 		store: s, log: o.Log,
-		history: int64(o.History), maxBatch: o.MaxBatch,
+		history: int64(o.History), maxBatch: o.MaxBatch, writeTimeout: o.WriteTimeout,
 		queue: make(chan *pendingPing, o.Queue),
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),

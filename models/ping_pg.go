@@ -198,7 +198,8 @@ func (f *postgresFast) forget(batch []*pendingPing) {
 // write stores the batch in one statement. stored is false, with nothing
 // written, when the batch flips a job.
 func (f *postgresFast) write(conn *pgx.Conn, batch []*pendingPing) (bp batchPlan, stored bool, err error) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), f.w.writeTimeout)
+	defer cancel()
 	jobs := make(map[string]*jobChange, len(batch))
 	xmins := make(map[string]string, len(batch)) // job id → row version the batch starts from
 	var missing []string

@@ -278,7 +278,9 @@ func TestDeleteProjectRacingAMove(t *testing.T) {
 // by a row lock the test holds (the writer must make sure it never
 // commits behind its back, then store it once); and after the server
 // committed it but before its answer arrived (the writer must find it
-// stored and not store it again under new serials). It does so on the fast
+// stored and not store it again under new serials), also when the answer
+// never comes on a connection that stays open (the writer gives up after
+// its write timeout). It does so on the fast
 // path (lost at its one statement) and on the transactional path (a batch
 // that flips its job, lost at COMMIT). Each time the caller gets its
 // serial, the ping and any flip are stored once, and the writer goes on.
@@ -313,6 +315,7 @@ func TestPingWriteInDoubt(t *testing.T) {
 		{"after send", modelstest.AfterSend, -1, false},
 		{"after commit", modelstest.AfterCommit, 1, false},
 		{"after commit behind a pooler", modelstest.AfterCommit, 1, true},
+		{"hung after commit", modelstest.Hang, 1, false},
 	}
 	for _, db := range modelstest.Databases(t) {
 		if db.Name != "postgres" {
@@ -329,6 +332,12 @@ func TestPingWriteInDoubt(t *testing.T) {
 					store := modelstest.Open(t, viaProxy, nil)
 					t0 := utc(2024, 5, 1, 10, 0)
 					h := newHB(t, store, "@every 1h", "UTC", 5, t0)
+					if point.at == modelstest.Hang {
+						h.w.Close() // for one that gives up on a write sooner
+						h.w = store.NewPingWriter(models.PingWriterOptions{
+							Log: slog.New(slog.NewTextHandler(io.Discard, nil)), WriteTimeout: 300 * time.Millisecond})
+						t.Cleanup(h.w.Close)
+					}
 					// The first ping sets the writer up (its connection and its
 					// copy of the job), so that a success ping is one statement.
 					require.Equal(t, int64(1), h.ping(models.PingSuccess, t0, "").N)

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -17,7 +18,13 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 	tokens := distinctKeys(batch, func(p *pendingPing) string { return p.token })
 	var bp batchPlan
 	var be backend
-	err := s.db.Transaction(func(tx *gorm.DB) error {
+	db := s.db
+	if s.dialect == Postgres {
+		ctx, cancel := context.WithTimeout(context.Background(), w.writeTimeout)
+		defer cancel()
+		db = db.WithContext(ctx)
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
 		if s.dialect == Postgres && !w.pooled.Load() { // for PingWriter.inDoubt, if the connection breaks
 			if err := tx.Raw(backendSQL).Row().Scan(&be.pid, &be.at); err != nil {
 				return fmt.Errorf("read the connection's server process: %w", err)

@@ -53,6 +53,10 @@ const (
 	// none of the answer (everything is written, and the client cannot
 	// know).
 	AfterCommit
+	// Hang: the server gets the statement and the client never hears back,
+	// on a connection that stays open, as on a network that drops packets
+	// (the client must give up by itself).
+	Hang
 )
 
 type cutAt struct {
@@ -202,7 +206,7 @@ func (p *CutProxy) serve(client net.Conn) {
 		}
 		return
 	}
-	var doomed atomic.Bool // the answer to the cut statement is never forwarded
+	var doomed atomic.Int32 // the cut point whose answer is not forwarded, +1 (0: none)
 	counted := sync.OnceFunc(func() { p.cuts.Add(1) })
 	done := make(chan struct{})
 	go func() { // server → client
@@ -216,10 +220,12 @@ func (p *CutProxy) serve(client net.Conn) {
 			if typ == 'K' && len(msg) == 13 && p.fakePIDs.Load() {
 				binary.BigEndian.PutUint32(msg[5:], binary.BigEndian.Uint32(msg[5:])^0x40000000)
 			}
-			if doomed.Load() {
+			if at := doomed.Load(); at != 0 {
 				if typ == 'Z' {
 					counted()
-					return
+					if CutPoint(at-1) != Hang {
+						return
+					}
 				}
 				continue // the client hears none of the answer
 			}
@@ -243,7 +249,7 @@ func (p *CutProxy) serve(client net.Conn) {
 					counted()
 					break // the server never sees the statement
 				}
-				doomed.Store(true)
+				doomed.Store(int32(cut.at) + 1)
 			}
 		}
 		if _, err := server.Write(msg); err != nil {
