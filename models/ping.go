@@ -6,9 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,7 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -148,65 +145,6 @@ func (h *heldConn) release(cause error) {
 	_ = h.Close() // after a discard this reports it; nothing else to do
 }
 
-// backend is a PostgreSQL server process: its pid, and a time it was
-// already running at (a pid alone may be reused by a later process). The
-// zero backend is an unknown one.
-type backend struct {
-	pid int64
-	at  time.Time
-}
-
-// backendSQL reads the backend of the connection it runs on.
-const backendSQL = `SELECT pg_backend_pid(), now()`
-
-// backendError is an error of a write on the connection to backend.
-type backendError struct {
-	backend backend
-	err     error
-}
-
-func (e *backendError) Error() string { return e.err.Error() }
-func (e *backendError) Unwrap() error { return e.err }
-
-// connectionLost reports whether err says the connection to PostgreSQL
-// broke, closed or timed out (rather than the server refusing a statement,
-// or the writer's own code failing): pgconn's connection errors (they say
-// whether a retry is safe), the network's, an unexpected EOF, a timeout.
-func connectionLost(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return false
-	}
-	var conn interface{ SafeToRetry() bool }
-	var netErr net.Error
-	return errors.As(err, &conn) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)
-}
-
-// endBackend terminates b if it is still running and waits, up to
-// connWait, until it is gone.
-func (s *Store) endBackend(b backend) error {
-	ctx, cancel := context.WithTimeout(context.Background(), connWait)
-	defer cancel()
-	for {
-		var running int
-		err := s.db.WithContext(ctx).Raw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = ? AND backend_start <= ?`,
-			b.pid, b.at).Row().Scan(&running)
-		if err != nil {
-			return fmt.Errorf("end server process %d: %w", b.pid, err)
-		}
-		if running == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("server process %d still running after %s", b.pid, connWait)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
 // PingWriterStats counts the writer's work since it started.
 type PingWriterStats struct {
 	Batches       int64         // batches committed (or failed)
@@ -224,7 +162,7 @@ func (w *PingWriter) Stats() PingWriterStats {
 	w.stats.Lock()
 	defer w.stats.Unlock()
 	st := w.stats.PingWriterStats
-	st.Pooled = w.pooled.Load()
+	st.Pooled = w.store.pooled.Load()
 	return st
 }
 
@@ -405,40 +343,15 @@ func (w *PingWriter) commitTxRetry(batch []*pendingPing) error {
 	return err
 }
 
-// inDoubt settles a write that failed with err before it is retried. On
-// PostgreSQL an error the server did not report (the connection broke, was
-// closed or timed out) may come after the server committed, or before it
-// does: the server process behind the lost connection may still be running
-// the write (waiting on a row lock, say) and commit it later. Retrying
-// would then store every ping of the batch a second time, under new
-// serials. So the writer first ends that process (pg_terminate_backend)
-// and waits for it to be gone, after which its transaction has committed or
-// never will, then looks for the pings the failed write planned (ping_bulk.go's
-// pingsStored) and answers: settled with nil if they are all there;
-// settled with an error (503: the caller retries, as for any unstored
-// ping) if it cannot tell; not settled (retry) if none is. An error the
-// server reported, an error on SQLite (in process: its commit either
-// happened or did not) and a fast-path miss are never in doubt. The server
-// process is ended only when the connection was lost (an error of the
-// writer's own code leaves a healthy connection, which may be serving
-// someone else by now) and is known: behind a pooler that hands out
-// server connections per transaction it is not (see postgresFast.acquire).
+// inDoubt settles a batch whose write failed with err before it is
+// retried: a write on PostgreSQL that may have committed all the same (see
+// Store.settleWrite) is looked for, and the batch answered as stored if it
+// is there, 503 if that cannot be told, and retried (not settled) if it is
+// not. An error the server reported, an error on SQLite and a fast-path
+// miss are never in doubt.
 func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ error) {
-	var pgErr *pgconn.PgError
-	if w.store.dialect != Postgres || errors.Is(err, errFastMiss) || errors.As(err, &pgErr) {
+	if !w.store.mayHaveCommitted(err) || errors.Is(err, errFastMiss) {
 		return false, err
-	}
-	if connectionLost(err) {
-		var be *backendError
-		if errors.As(err, &be) && be.backend.pid != 0 {
-			if eerr := w.store.endBackend(be.backend); eerr != nil {
-				w.log.Error("ping batch in doubt: its server process is not gone", slog.Any("error", err), slog.Any("end", eerr))
-				return true, fmt.Errorf("%w (and whether it is stored is unknown: %w)", err, eerr)
-			}
-		} else {
-			w.log.Warn("ping batch in doubt: its server process is unknown, so a write still running there cannot be stopped",
-				slog.Any("error", err))
-		}
 	}
 	var rows []*Ping
 	for _, p := range batch {
@@ -452,25 +365,19 @@ func (w *PingWriter) inDoubt(batch []*pendingPing, err error) (settled bool, _ e
 	w.stats.Lock()
 	w.stats.InDoubt++
 	w.stats.Unlock()
-	found, cerr := w.store.pingsStored(rows)
+	stored, serr := w.store.settleWrite(w.log, err, len(rows), func() (int, error) { return w.store.pingsStored(rows) })
 	switch {
-	case cerr != nil:
-		w.log.Error("ping batch in doubt: cannot tell whether it was stored", slog.Int("pings", len(rows)),
-			slog.Any("error", err), slog.Any("check", cerr))
-		return true, fmt.Errorf("%w (and whether it was stored is unknown: %w)", err, cerr)
-	case found == len(rows):
+	case serr != nil:
+		w.log.Error("ping batch in doubt", slog.Int("pings", len(rows)), slog.Any("error", serr))
+		return true, serr
+	case stored:
 		w.log.Warn("ping batch in doubt was stored", slog.Int("pings", len(rows)), slog.Any("error", err))
 		w.stats.Lock()
 		w.stats.InDoubtStored++
 		w.stats.Unlock()
 		return true, nil
-	case found == 0:
-		return false, err
-	default: // a write is one transaction: this cannot happen, and retrying would store the rest twice
-		w.log.Error("ping batch in doubt: partly stored", slog.Int("pings", len(rows)), slog.Int("found", found),
-			slog.Any("error", err))
-		return true, fmt.Errorf("%w (and %d of its %d pings are stored)", err, found, len(rows))
 	}
+	return false, err
 }
 
 // answer wakes a batch's callers: stored when err is nil, failed with err

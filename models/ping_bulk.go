@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -168,15 +167,5 @@ func (s *Store) pingsStored(rows []*Ping) (int, error) {
 	for i, p := range rows {
 		batch[i] = []any{p.JobID, p.N, p.Kind, s.ts(&p.CreatedAt), p.RID, p.BodySize, p.Method, p.RemoteAddr, p.UserAgent}
 	}
-	arg, err := json.Marshal(batch)
-	if err != nil {
-		return 0, fmt.Errorf("encode %d pings: %w", len(rows), err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), connWait)
-	defer cancel()
-	var n int
-	if err := s.db.WithContext(ctx).Raw(pingsStoredSQL, string(arg)).Row().Scan(&n); err != nil {
-		return 0, fmt.Errorf("look for %d pings: %w", len(rows), err)
-	}
-	return n, nil
+	return s.countStored("pings", pingsStoredSQL, batch)
 }

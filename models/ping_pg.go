@@ -106,32 +106,19 @@ func (f *postgresFast) acquire() error {
 }
 
 // identify records the server process behind the writer's connection, for
-// PingWriter.inDoubt. Behind a pooler that lends server connections per
-// transaction (PgBouncer's transaction mode) the process that runs one
-// statement may serve another client at the next, and ending it would
-// hurt that client: there the pid the server reports is not the one the
-// client was given when it connected (the pooler's own), and the writer
-// then records none, on either path.
+// PingWriter.inDoubt, unless PostgreSQL is behind a pooler (see
+// Store.identify).
 func (f *postgresFast) identify() error {
-	return f.conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("not a pgx connection: %T", dc)
-		}
-		var b backend
-		if err := sc.Conn().QueryRow(context.Background(), backendSQL).Scan(&b.pid, &b.at); err != nil {
-			return fmt.Errorf("read the connection's server process: %w", err)
-		}
-		pooled := uint32(b.pid) != sc.Conn().PgConn().PID()
-		if pooled {
-			b = backend{}
-		}
-		if f.w.pooled.Swap(pooled) != pooled || pooled {
-			f.w.log.Info("ping writer: server process of its connection", slog.Bool("pooled", pooled), slog.Int64("pid", b.pid))
-		}
-		f.backend = b
-		return nil
-	})
+	b, changed, err := f.w.store.identify(f.conn.Conn)
+	if err != nil {
+		return err
+	}
+	if changed {
+		f.w.log.Info("PostgreSQL behind a pooler that lends server connections per transaction: the server process of a lost write cannot be ended",
+			slog.Bool("pooled", f.w.store.pooled.Load()))
+	}
+	f.backend = b
+	return nil
 }
 
 // release gives the connection up (see heldConn.release).
@@ -164,9 +151,7 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		return err
 	})
 	if err != nil || !stored {
-		if err != nil {
-			err = &backendError{backend: f.backend, err: err}
-		}
+		err = withBackend(err, f.backend)
 		f.forget(batch)
 		var pgErr *pgconn.PgError
 		switch {

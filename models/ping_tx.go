@@ -25,10 +25,8 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 		db = db.WithContext(ctx)
 	}
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if s.dialect == Postgres && !w.pooled.Load() { // for PingWriter.inDoubt, if the connection breaks
-			if err := tx.Raw(backendSQL).Row().Scan(&be.pid, &be.at); err != nil {
-				return fmt.Errorf("read the connection's server process: %w", err)
-			}
+		if err := s.recordBackend(tx, &be); err != nil { // for PingWriter.inDoubt, if the connection breaks
+			return err
 		}
 		jobs, err := s.jobsByTokens(tx, tokens)
 		if err != nil {
@@ -65,10 +63,7 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 		return nil
 	})
 	if err != nil {
-		if be.pid != 0 {
-			err = &backendError{backend: be, err: err}
-		}
-		return err
+		return withBackend(err, be)
 	}
 	for _, c := range bp.changed {
 		w.maybePrune(c)

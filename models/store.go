@@ -5,6 +5,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,11 @@ type Store struct {
 	// flipped, when set, hears of each flip this process writes (see
 	// SetFlipListener): it wakes the notifier.
 	flipped atomic.Pointer[FlipListener]
+	// pooled: PostgreSQL sits behind a pooler that lends server connections
+	// per transaction, so the server process behind a lost write cannot be
+	// known (see postgresFast.identify) and writers record none.
+	pooled     atomic.Bool
+	poolerOnce sync.Once // asks whether pooled, before a write first records its server process
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps
