@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/cronpulse/cronpulse/models/modelstest"
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -174,5 +176,47 @@ func TestCheckStatusAfter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, models.CheckStatusAfter(tc.from, tc.heartbeat, tc.ok, tc.failures, tc.thresh))
 		})
+	}
+}
+
+// TestStoreRunsInDoubt loses the result writer's PostgreSQL connection at
+// the COMMIT of a batch of runs, through a proxy on loopback: before the
+// server saw it (the writer stores the batch again) and after the server
+// committed it (the writer must find it stored and not store it again,
+// which would count the failure twice against the job's threshold and
+// bring it down one run early). (SQLite runs in process: there is no
+// connection to lose.)
+func TestStoreRunsInDoubt(t *testing.T) {
+	for _, db := range modelstest.Databases(t) {
+		if db.Name != "postgres" {
+			continue
+		}
+		for _, at := range []modelstest.CutPoint{modelstest.BeforeSend, modelstest.AfterCommit} {
+			t.Run(fmt.Sprintf("%s/%s", db.Name, map[modelstest.CutPoint]string{modelstest.BeforeSend: "before send", modelstest.AfterCommit: "after commit"}[at]), func(t *testing.T) {
+				proxy, viaProxy := modelstest.NewCutProxy(t, db.URL)
+				store := modelstest.Open(t, viaProxy, nil)
+				e := newEngine(t, store, clockwork.NewFakeClock(), nil)
+				p := newProject(t, store)
+				j := newCheck(t, store, p.ID, "http://a.example/", func(r *models.JobRequest) { r.FailureThreshold = ptr(3) })
+				t0 := store.Now()
+				fail := func(i int) []*models.CheckRun {
+					at := t0.Add(time.Duration(i) * 10 * time.Second)
+					return []*models.CheckRun{{JobID: j.ID, Result: models.RunFailure, Error: "connection refused",
+						Trigger: models.TriggerSchedule, ScheduledAt: &at, CreatedAt: at}}
+				}
+				e.storeBatch(fail(0))
+				proxy.CutQuery("commit", at)
+				e.storeBatch(fail(1))
+				require.Equal(t, 1, proxy.Cuts(), "the connection was cut")
+
+				assert.Len(t, checkRuns(t, store, j.ID), 2, "each run stored once")
+				got := job(t, store, j.ID)
+				assert.Equal(t, 2, got.ConsecutiveFailures)
+				assert.NotEqual(t, models.StatusDown, got.Status, "two failures of three")
+				e.storeBatch(fail(2))
+				assert.Equal(t, models.StatusDown, job(t, store, j.ID).Status, "the third brings it down")
+				assert.Len(t, flips(t, store, j.ID), 1)
+			})
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -50,6 +51,10 @@ func (e *Engine) storeBatch(batch []*models.CheckRun) {
 	for attempt := 1; ; attempt++ {
 		_, err := e.store.RecordRuns(batch)
 		if err == nil {
+			return
+		}
+		if errors.Is(err, models.ErrInDoubt) { // stored or not, again would count its runs twice
+			e.log.Error("store check runs: giving up on this batch, which may be stored", slog.Int("runs", len(batch)), slog.Any("error", err))
 			return
 		}
 		if attempt == storeAttempts {

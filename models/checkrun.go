@@ -161,23 +161,42 @@ func (s *Store) RecordRun(run *CheckRun) error {
 // status change writes its flip in this same transaction), and the runs are
 // inserted. Runs of jobs deleted in the meantime are dropped. It returns how
 // many runs were stored.
+//
+// On PostgreSQL a batch whose connection is lost during the write may have
+// been committed all the same; it is then looked for (see settleWrite)
+// rather than reported failed, since storing it again would count each
+// failed run twice against its job's failure threshold. An error wrapping
+// ErrInDoubt means it cannot be told: the caller must not retry.
 func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	if len(runs) == 0 {
 		return 0, nil
 	}
-	stored := 0
+	var keep []*CheckRun
+	var be backend
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		keep, err := s.applyRuns(tx, runs)
-		if err != nil {
+		if err := s.recordBackend(tx, &be); err != nil {
 			return err
 		}
-		stored = len(keep)
+		var err error
+		if keep, err = s.applyRuns(tx, runs); err != nil {
+			return err
+		}
 		return s.insertRuns(tx, keep)
 	})
-	if err != nil {
+	if err == nil {
+		return len(keep), nil
+	}
+	if len(keep) == 0 || !s.mayHaveCommitted(err) {
 		return 0, err
 	}
-	return stored, nil
+	stored, serr := s.settleWrite(nil, withBackend(err, be), len(keep), func() (int, error) { return s.runsStored(keep) })
+	switch {
+	case serr != nil:
+		return 0, serr
+	case stored:
+		return len(keep), nil
+	}
+	return 0, err
 }
 
 // checkState is the part of a job a check run changes.

@@ -155,3 +155,23 @@ func (s *Store) insertRuns(tx *gorm.DB, runs []*CheckRun) error {
 	}
 	return nil
 }
+
+// runsStoredSQL counts the rows of check_runs that are the given runs: the
+// same job, result, trigger, response time and HTTP status, and times
+// within a millisecond (sent in binary they are truncated to the
+// microsecond, as text rounded). PostgreSQL only (see RecordRuns).
+const runsStoredSQL = `SELECT count(*) FROM json_array_elements(?::json) AS v
+	JOIN check_runs ON check_runs.job_id = v->>0 AND check_runs.result = v->>1 AND check_runs.trigger = v->>2
+		AND check_runs.response_time_ms = (v->>3)::bigint AND check_runs.http_status IS NOT DISTINCT FROM (v->>4)::integer
+		AND abs(extract(epoch FROM check_runs.created_at - (v->>5)::timestamptz)) < 0.001
+		AND (check_runs.scheduled_at IS NULL) = (v->>6 IS NULL)
+		AND (v->>6 IS NULL OR abs(extract(epoch FROM check_runs.scheduled_at - (v->>6)::timestamptz)) < 0.001)`
+
+// runsStored reports how many of runs are stored.
+func (s *Store) runsStored(runs []*CheckRun) (int, error) {
+	batch := make([][]any, len(runs))
+	for i, r := range runs {
+		batch[i] = []any{r.JobID, r.Result, r.Trigger, r.ResponseTimeMs, r.HTTPStatus, s.ts(&r.CreatedAt), s.ts(r.ScheduledAt)}
+	}
+	return s.countStored("check runs", runsStoredSQL, batch)
+}
