@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -69,13 +68,9 @@ type PingWriter struct {
 	prune        chan pruneReq
 	quit         chan struct{}
 	fast         fastPath
-	// pooled: PostgreSQL sits behind a pooler that lends server connections
-	// per transaction, so the server process of a lost write is not known
-	// (see postgresFast.identify).
-	pooled   atomic.Bool
-	stopOnce sync.Once
-	wg       sync.WaitGroup
-	stats    struct {
+	stopOnce     sync.Once
+	wg           sync.WaitGroup
+	stats        struct {
 		sync.Mutex
 		PingWriterStats
 	}
