@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -181,18 +180,30 @@ func TestCheckStatusAfter(t *testing.T) {
 
 // TestStoreRunsInDoubt loses the result writer's PostgreSQL connection at
 // the COMMIT of a batch of runs, through a proxy on loopback: before the
-// server saw it (the writer stores the batch again) and after the server
-// committed it (the writer must find it stored and not store it again,
-// which would count the failure twice against the job's threshold and
-// bring it down one run early). (SQLite runs in process: there is no
+// server saw it (the writer stores the batch again, also when the database
+// cannot be reached for a moment after), with the COMMIT sent, and after
+// the server committed it (the writer must find it stored and not store it
+// again, which would count the failure twice against the job's threshold
+// and bring it down one run early). (SQLite runs in process: there is no
 // connection to lose.)
 func TestStoreRunsInDoubt(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		if db.Name != "postgres" {
 			continue
 		}
-		for _, at := range []modelstest.CutPoint{modelstest.BeforeSend, modelstest.AfterCommit} {
-			t.Run(fmt.Sprintf("%s/%s", db.Name, map[modelstest.CutPoint]string{modelstest.BeforeSend: "before send", modelstest.AfterCommit: "after commit"}[at]), func(t *testing.T) {
+		cases := []struct {
+			name   string
+			at     modelstest.CutPoint
+			outage int // new connections refused after the cut
+		}{
+			{"before send", modelstest.BeforeSend, 0},
+			{"before send, then an outage", modelstest.BeforeSend, 5},
+			{"after send", modelstest.AfterSend, 0},
+			{"after commit", modelstest.AfterCommit, 0},
+		}
+		for _, c := range cases {
+			at := c.at
+			t.Run(db.Name+"/"+c.name, func(t *testing.T) {
 				proxy, viaProxy := modelstest.NewCutProxy(t, db.URL)
 				store := modelstest.Open(t, viaProxy, nil)
 				e := newEngine(t, store, clockwork.NewFakeClock(), nil)
@@ -202,14 +213,16 @@ func TestStoreRunsInDoubt(t *testing.T) {
 				fail := func(i int) []*models.CheckRun {
 					at := t0.Add(time.Duration(i) * 10 * time.Second)
 					return []*models.CheckRun{{JobID: j.ID, Result: models.RunFailure, Error: "connection refused",
-						Trigger: models.TriggerSchedule, ScheduledAt: &at, CreatedAt: at}}
+						ScheduledAt: &at, CreatedAt: at}} // no Trigger: stored as schedule, and found as such
 				}
 				e.storeBatch(fail(0))
 				proxy.CutQuery("commit", at)
+				proxy.ThenOutage(c.outage)
 				e.storeBatch(fail(1))
 				require.Equal(t, 1, proxy.Cuts(), "the connection was cut")
 
 				assert.Len(t, checkRuns(t, store, j.ID), 2, "each run stored once")
+				assert.Equal(t, c.outage, proxy.Refused(), "connections refused")
 				got := job(t, store, j.ID)
 				assert.Equal(t, 2, got.ConsecutiveFailures)
 				assert.NotEqual(t, models.StatusDown, got.Status, "two failures of three")

@@ -173,6 +173,7 @@ func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	}
 	var keep []*CheckRun
 	var be backend
+	s.knowPooler()
 	err := s.db.Transaction(func(tx *gorm.DB) error {
 		if err := s.recordBackend(tx, &be); err != nil {
 			return err

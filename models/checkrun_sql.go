@@ -131,11 +131,15 @@ func runArgs(r *CheckRun) []any {
 	if r.HTTPStatus != nil {
 		status = *r.HTTPStatus
 	}
-	trigger := r.Trigger
-	if trigger == "" {
-		trigger = TriggerSchedule
+	return []any{r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, runTrigger(r), scheduled, r.CreatedAt.UTC()}
+}
+
+// runTrigger is the trigger a run is stored with (schedule when unset).
+func runTrigger(r *CheckRun) string {
+	if r.Trigger == "" {
+		return TriggerSchedule
 	}
-	return []any{r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, trigger, scheduled, r.CreatedAt.UTC()}
+	return r.Trigger
 }
 
 // insertRuns inserts runs with multi-row INSERTs of stmtChunk rows; their
@@ -171,7 +175,7 @@ const runsStoredSQL = `SELECT count(*) FROM json_array_elements(?::json) AS v
 func (s *Store) runsStored(runs []*CheckRun) (int, error) {
 	batch := make([][]any, len(runs))
 	for i, r := range runs {
-		batch[i] = []any{r.JobID, r.Result, r.Trigger, r.ResponseTimeMs, r.HTTPStatus, s.ts(&r.CreatedAt), s.ts(r.ScheduledAt)}
+		batch[i] = []any{r.JobID, r.Result, runTrigger(r), r.ResponseTimeMs, r.HTTPStatus, s.ts(&r.CreatedAt), s.ts(r.ScheduledAt)}
 	}
 	return s.countStored("check runs", runsStoredSQL, batch)
 }

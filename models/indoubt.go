@@ -59,6 +59,7 @@ func (s *Store) identify(conn *sql.Conn) (b backend, changed bool, err error) {
 		}
 		pooled := uint32(b.pid) != sc.Conn().PgConn().PID()
 		changed = s.pooled.Swap(pooled) != pooled
+		s.poolerKnown.Store(true)
 		if pooled {
 			b = backend{}
 		}
@@ -67,28 +68,39 @@ func (s *Store) identify(conn *sql.Conn) (b backend, changed bool, err error) {
 	return b, changed, err
 }
 
-// recordBackend reads the server process of tx's connection into b, on
-// PostgreSQL unless behind a pooler (see identify; it is asked once, on a
-// connection of the pool, before the first time).
-func (s *Store) recordBackend(tx *gorm.DB, b *backend) error {
-	if s.dialect != Postgres {
-		return nil
+// knowPooler makes sure the store knows whether PostgreSQL is behind a
+// pooler (see identify), asking on a connection of the pool if it does not
+// yet. Writers call it before their transaction, not inside it: there it
+// would hold the transaction's connection while it waits for another.
+func (s *Store) knowPooler() {
+	if s.dialect != Postgres || s.poolerKnown.Load() {
+		return
 	}
-	s.poolerOnce.Do(func() {
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), connWait)
-		defer cancel()
-		conn, err := sqlDB.Conn(ctx)
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_, _, _ = s.identify(conn) // on error pooled stays as it was: the ping writer's connection tells too
-	})
-	if s.pooled.Load() {
+	s.poolerAsk.Lock()
+	defer s.poolerAsk.Unlock()
+	if s.poolerKnown.Load() {
+		return
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), connWait)
+	defer cancel()
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return // asked again at the next write
+	}
+	defer conn.Close()
+	_, _, _ = s.identify(conn) // sets poolerKnown when it could tell
+}
+
+// recordBackend reads the server process of tx's connection into b, on
+// PostgreSQL when it is known not to be behind a pooler (knowPooler, called
+// before the transaction); otherwise b stays unknown and a lost write's
+// process is not ended.
+func (s *Store) recordBackend(tx *gorm.DB, b *backend) error {
+	if s.dialect != Postgres || !s.poolerKnown.Load() || s.pooled.Load() {
 		return nil
 	}
 	if err := tx.Raw(backendSQL).Row().Scan(&b.pid, &b.at); err != nil {
@@ -118,17 +130,23 @@ func (e *backendError) Unwrap() error { return e.err }
 // connectionLost reports whether err says the connection to PostgreSQL
 // broke, closed or timed out (rather than the server refusing a statement,
 // or the writer's own code failing): pgconn's connection errors (they say
-// whether a retry is safe), the network's, an unexpected EOF, a timeout.
+// whether a retry is safe), the network's, an unexpected EOF, a timeout
+// in the middle of a statement (pgconn's: pgx closes the connection then).
+// A deadline that passes between statements is not one: database/sql rolls
+// the transaction back and the connection, healthy, goes back to the pool.
 func connectionLost(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return false
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return pgconn.Timeout(err) // not when pgx refused to start a statement on a done context
+	}
 	var conn interface{ SafeToRetry() bool }
 	var netErr net.Error
 	return errors.As(err, &conn) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)
+		errors.Is(err, sql.ErrConnDone) || pgconn.Timeout(err)
 }
 
 // mayHaveCommitted reports whether a write on s that failed with err may
@@ -150,12 +168,30 @@ var ErrInDoubt = errors.New("whether the write was stored is unknown")
 // (backendError), the process is ended first; if it carries none (behind a
 // pooler, see Store.pooled), a write still running there could commit
 // after the look, and log (if not nil) says so.
+//
+// A database that cannot be reached for a moment (a failover, a restart) is
+// asked again, every 100 ms for up to connWait, before the write is given
+// up as in doubt.
 func (s *Store) settleWrite(log *slog.Logger, err error, want int, look func() (int, error)) (bool, error) {
+	deadline := time.Now().Add(connWait)
+	again := func(err error) bool {
+		if !connectionLost(err) || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+		return true
+	}
 	if connectionLost(err) {
 		var be *backendError
 		if errors.As(err, &be) && be.backend.pid != 0 {
-			if eerr := s.endBackend(be.backend); eerr != nil {
-				return false, fmt.Errorf("%w: %w (and its server process is not gone: %w)", ErrInDoubt, err, eerr)
+			for {
+				eerr := s.endBackend(be.backend)
+				if eerr == nil {
+					break
+				}
+				if !again(eerr) {
+					return false, fmt.Errorf("%w: %w (and its server process is not gone: %w)", ErrInDoubt, err, eerr)
+				}
 			}
 		} else if log != nil {
 			log.Warn("write in doubt: its server process is unknown, so a write still running there cannot be stopped",
@@ -163,6 +199,9 @@ func (s *Store) settleWrite(log *slog.Logger, err error, want int, look func() (
 		}
 	}
 	found, lerr := look()
+	for lerr != nil && again(lerr) {
+		found, lerr = look()
+	}
 	switch {
 	case lerr != nil:
 		return false, fmt.Errorf("%w: %w (and looking for it failed: %w)", ErrInDoubt, err, lerr)

@@ -24,6 +24,7 @@ func (w *PingWriter) commitTx(batch []*pendingPing) error {
 		defer cancel()
 		db = db.WithContext(ctx)
 	}
+	s.knowPooler()
 	err := db.Transaction(func(tx *gorm.DB) error {
 		if err := s.recordBackend(tx, &be); err != nil { // for PingWriter.inDoubt, if the connection breaks
 			return err

@@ -23,8 +23,9 @@ type Store struct {
 	// pooled: PostgreSQL sits behind a pooler that lends server connections
 	// per transaction, so the server process behind a lost write cannot be
 	// known (see postgresFast.identify) and writers record none.
-	pooled     atomic.Bool
-	poolerOnce sync.Once // asks whether pooled, before a write first records its server process
+	pooled      atomic.Bool
+	poolerKnown atomic.Bool // pooled has been asked (see knowPooler)
+	poolerAsk   sync.Mutex  // one asks at a time
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps

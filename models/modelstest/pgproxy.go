@@ -30,6 +30,9 @@ type CutProxy struct {
 	conns  sync.WaitGroup
 	open   map[net.Conn]bool // closed at cleanup, so that no copier outlives the test
 	cuts   atomic.Int32
+	// refuse counts the new connections still to refuse (see Outage);
+	// refusedN those refused so far.
+	refuse, refusedN int
 	// dropCancels makes CancelRequests go nowhere, as when the network to
 	// the server is down (a client that loses a connection may send one).
 	dropCancels atomic.Bool
@@ -63,6 +66,7 @@ type cutAt struct {
 	params int    // a Bind with this many parameters, or
 	query  string // a simple Query with this text (case aside)
 	at     CutPoint
+	outage int // refusals of an Outage that starts with the cut
 }
 
 // NewCutProxy listens on loopback for connections to the PostgreSQL server
@@ -119,6 +123,37 @@ func (p *CutProxy) track(c net.Conn) bool {
 	return true
 }
 
+// Outage breaks every connection through the proxy now and refuses (closes
+// at once) the next refusals new ones, as a database that restarts or
+// fails over does for a moment.
+func (p *CutProxy) Outage(refusals int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.open {
+		_ = c.Close()
+	}
+	p.refuse = refusals
+}
+
+// refused reports whether a new connection is to be refused, counting it.
+func (p *CutProxy) refused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refuse == 0 {
+		return false
+	}
+	p.refuse--
+	p.refusedN++
+	return true
+}
+
+// Refused is how many connections the proxy has refused.
+func (p *CutProxy) Refused() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refusedN
+}
+
 // addOpen registers c unless the proxy is closed.
 func (p *CutProxy) addOpen(c net.Conn) bool {
 	p.mu.Lock()
@@ -140,6 +175,16 @@ func (p *CutProxy) CutBind(params int, at CutPoint) {
 // as the COMMIT of a transaction.
 func (p *CutProxy) CutQuery(query string, at CutPoint) {
 	p.arm(&cutAt{params: -1, query: query, at: at})
+}
+
+// ThenOutage makes the armed cut start an Outage of refusals new
+// connections.
+func (p *CutProxy) ThenOutage(refusals int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.armed != nil {
+		p.armed.outage = refusals
+	}
 }
 
 func (p *CutProxy) arm(c *cutAt) {
@@ -183,6 +228,13 @@ func (p *CutProxy) take(typ byte, frame []byte) *cutAt {
 }
 
 func (p *CutProxy) serve(client net.Conn) {
+	if p.refused() {
+		p.mu.Lock()
+		delete(p.open, client)
+		p.mu.Unlock()
+		_ = client.Close()
+		return
+	}
 	var once sync.Once
 	var server net.Conn
 	closeBoth := func() {
@@ -247,6 +299,9 @@ func (p *CutProxy) serve(client net.Conn) {
 			if cut = p.take(typ, msg); cut != nil {
 				if cut.at == BeforeSend {
 					counted()
+					if cut.outage > 0 {
+						p.Outage(cut.outage)
+					}
 					break // the server never sees the statement
 				}
 				doomed.Store(int32(cut.at) + 1)
