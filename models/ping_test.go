@@ -280,11 +280,11 @@ func TestDeleteProjectRacingAMove(t *testing.T) {
 // committed it but before its answer arrived (the writer must find it
 // stored and not store it again under new serials), also when the answer
 // never comes on a connection that stays open (the writer gives up after
-// its write timeout). It does so on the fast
-// path (lost at its one statement) and on the transactional path (a batch
-// that flips its job, lost at COMMIT). Each time the caller gets its
-// serial, the ping and any flip are stored once, and the writer goes on.
-// (SQLite runs in process: there is no connection to lose.)
+// its write timeout). It does so on the fast path (lost at its one
+// statement) and on the transactional path (a batch that flips its job,
+// lost at COMMIT). Each time the caller gets its serial, the ping and any
+// flip are stored once, and the writer goes on. (SQLite runs in process:
+// there is no connection to lose.)
 func TestPingWriteInDoubt(t *testing.T) {
 	params := 0 // the fast path's statement is recognised by its parameter count
 	for _, m := range regexp.MustCompile(`\$(\d+)`).FindAllStringSubmatch(models.PGWriteSQL, -1) {
