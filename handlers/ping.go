@@ -55,7 +55,7 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 		o.Timeout = 10 * time.Second
 	}
 	if o.Writer == nil {
-		o.Writer = o.Store.NewPingWriter(models.PingWriterOptions{Log: o.Log, History: o.History})
+		o.Writer = o.Store.NewPingWriter(models.PingWriterOptions{Log: o.Log, History: o.History, WriteTimeout: o.Timeout})
 	}
 	p := &pinger{
 		store:     o.Store,

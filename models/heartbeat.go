@@ -261,20 +261,8 @@ func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, err
 				return fmt.Errorf("lock due jobs: %w", err)
 			}
 		}
-		rows, err := tx.Raw(applyHeartbeatsSQL[s.dialect], string(arg)).Rows()
-		if err != nil {
-			return fmt.Errorf("update heartbeats: %w", err)
-		}
 		var updated []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("read updated heartbeat: %w", err)
-			}
-			updated = append(updated, id)
-		}
-		if err := rows.Close(); err != nil {
+		if err := tx.Raw(applyHeartbeatsSQL[s.dialect], string(arg)).Scan(&updated).Error; err != nil {
 			return fmt.Errorf("update heartbeats: %w", err)
 		}
 		slices.Sort(updated)

@@ -247,7 +247,7 @@ func (f *sqliteFast) commit(batch []*pendingPing) error {
 			return err
 		}
 	}
-	_, err := f.write(batch)
+	err := f.write(batch)
 	if err != nil {
 		if !errors.Is(err, errNoTx) {
 			if _, rbErr := f.conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
@@ -275,15 +275,15 @@ var errNoTx = errors.New("no transaction")
 // write runs the batch's transaction up to and including COMMIT. On error
 // the transaction may be open (unless the error is errNoTx): the caller
 // rolls it back.
-func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
+func (f *sqliteFast) write(batch []*pendingPing) error {
 	ctx := context.Background()
 	s := f.w.store
 	if _, err := f.stmts.begin.ExecContext(ctx); err != nil {
-		return batchPlan{}, fmt.Errorf("begin: %w: %w", errNoTx, err)
+		return fmt.Errorf("begin: %w: %w", errNoTx, err)
 	}
 	var version int64
 	if err := f.stmts.version.QueryRowContext(ctx).Scan(&version); err != nil {
-		return batchPlan{}, fmt.Errorf("data_version: %w", err)
+		return fmt.Errorf("data_version: %w", err)
 	}
 	if version != f.version || len(f.cache) > pingCacheMax {
 		clear(f.cache) // another connection committed: the copies may be stale
@@ -300,11 +300,11 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 		}
 		rows, err := f.stmts.job.QueryContext(ctx, p.token)
 		if err != nil {
-			return batchPlan{}, fmt.Errorf("load job: %w", err)
+			return fmt.Errorf("load job: %w", err)
 		}
 		found, err := scanPingJobs(rows, 1)
 		if err != nil {
-			return batchPlan{}, err
+			return err
 		}
 		if len(found) == 1 {
 			jobs[p.token] = newJobChange(&found[0])
@@ -321,10 +321,10 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	}
 	bp, err := f.w.plan(batch, jobs, findStart)
 	if err != nil {
-		return bp, err
+		return err
 	}
 	if len(bp.flips) > 0 {
-		return bp, errFlip
+		return errFlip
 	}
 	args := make([]any, 0, 12*len(bp.rows))
 	for _, p := range bp.rows {
@@ -332,7 +332,7 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 			p.Method, p.RemoteAddr, p.UserAgent, p.DurationMs, s.ts(&p.CreatedAt))
 	}
 	if _, err := f.stmts.insert.exec(ctx, f.conn, args); err != nil {
-		return bp, fmt.Errorf("insert %d pings: %w", len(bp.rows), err)
+		return fmt.Errorf("insert %d pings: %w", len(bp.rows), err)
 	}
 	var hot, alert []any
 	for _, c := range bp.changed {
@@ -346,14 +346,14 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	}
 	n, err := f.stmts.update.exec(ctx, f.conn, hot)
 	if err != nil {
-		return bp, fmt.Errorf("update jobs: %w", err)
+		return fmt.Errorf("update jobs: %w", err)
 	}
 	m, err := f.stmts.updateAlert.exec(ctx, f.conn, alert)
 	if err != nil {
-		return bp, fmt.Errorf("update jobs: %w", err)
+		return fmt.Errorf("update jobs: %w", err)
 	}
 	if n+m != int64(len(bp.changed)) {
-		return bp, fmt.Errorf("update jobs: %d of %d rows", n+m, len(bp.changed))
+		return fmt.Errorf("update jobs: %d of %d rows", n+m, len(bp.changed))
 	}
 	// History is trimmed in the batch's own transaction: from the pruner's
 	// connection every trim would be a write transaction of its own, taking
@@ -362,16 +362,16 @@ func (f *sqliteFast) write(batch []*pendingPing) (batchPlan, error) {
 	for _, c := range bp.changed {
 		if cutoff, due := f.w.pruneDue(c); due {
 			if _, err := f.stmts.prune.ExecContext(ctx, c.job.ID, cutoff); err != nil {
-				return bp, fmt.Errorf("prune pings of job %s: %w", c.job.ID, err)
+				return fmt.Errorf("prune pings of job %s: %w", c.job.ID, err)
 			}
 		}
 	}
 	if _, err := f.stmts.commit.ExecContext(ctx); err != nil {
 		clear(f.cache)
-		return bp, fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	for _, c := range bp.changed {
 		f.cache[c.job.PingToken] = *c.job
 	}
-	return bp, nil
+	return nil
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -196,20 +195,8 @@ func (s *Store) DeleteProject(id string) error {
 		// Delete the jobs themselves (not through the cascade) to learn
 		// which were deleted: a job moved to another project meanwhile is
 		// not, and keeps its pings.
-		rows, err := tx.Raw("DELETE FROM jobs WHERE project_id = ? RETURNING id", id).Rows()
-		if err != nil {
-			return translate(err, "delete jobs of project "+id)
-		}
 		var jobIDs []string
-		for rows.Next() {
-			var jid string
-			if err := rows.Scan(&jid); err != nil {
-				rows.Close()
-				return fmt.Errorf("read deleted job: %w", err)
-			}
-			jobIDs = append(jobIDs, jid)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		if err := tx.Raw("DELETE FROM jobs WHERE project_id = ? RETURNING id", id).Scan(&jobIDs).Error; err != nil {
 			return translate(err, "delete jobs of project "+id)
 		}
 		if err := deletePings(tx, jobIDs); err != nil {

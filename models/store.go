@@ -22,7 +22,7 @@ type Store struct {
 	flipped atomic.Pointer[FlipListener]
 	// pooled: PostgreSQL sits behind a pooler that lends server connections
 	// per transaction, so the server process behind a lost write cannot be
-	// known (see postgresFast.identify) and writers record none.
+	// known (see Store.identify) and writers record none.
 	pooled      atomic.Bool
 	poolerKnown atomic.Bool // pooled has been asked (see knowPooler)
 	poolerAsk   sync.Mutex  // one asks at a time
