@@ -11,6 +11,7 @@ import (
 	"github.com/cronpulse/cronpulse/handlers"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/pingwriter"
 	"github.com/cronpulse/cronpulse/notifier"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -31,9 +32,16 @@ type Deps struct {
 	Log   *slog.Logger
 	Now   func() time.Time // nil: time.Now
 	Hooks handlers.JobHooks
-	// PingWriter stores pings; nil: the app starts its own (PING_HISTORY
-	// from the config). The app closes it when it shuts down.
-	PingWriter *models.PingWriter
+	// PingWriter stores pings. Nil: New starts one (NewPingWriter) and
+	// closes it when the Fiber app shuts down; a writer passed in is the
+	// caller's to close.
+	PingWriter *pingwriter.Writer
+}
+
+// NewPingWriter starts the ping writer of store as configured
+// (PING_HISTORY).
+func NewPingWriter(cfg *Config, store *models.Store, log *slog.Logger) *pingwriter.Writer {
+	return pingwriter.New(store, pingwriter.Options{Log: log, History: cfg.PingHistory})
 }
 
 // New builds the Fiber application without listening, so tests can drive it
@@ -64,14 +72,21 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
 	})
 	api.Register(f.Group("/api/v1"))
+	writer := d.PingWriter
+	if writer == nil {
+		writer = NewPingWriter(cfg, d.Store, d.Log)
+		f.Hooks().OnShutdown(func() error {
+			writer.Close()
+			return nil
+		})
+	}
 	handlers.RegisterPing(f, handlers.PingOptions{
 		Store:     d.Store,
 		Log:       d.Log,
 		Now:       d.Now,
 		BodyLimit: cfg.PingBodyLimit,
 		RateLimit: cfg.PingRateLimit,
-		History:   cfg.PingHistory,
-		Writer:    d.PingWriter,
+		Writer:    writer,
 	})
 	handlers.RegisterWeb(f)
 	return f
@@ -137,7 +152,8 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	s.Store.SetFlipListener(notify.Listener())
 	notify.Start(context.Background())
-	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, Hooks: handlers.JobHooks{
+	pings := NewPingWriter(s.Config, s.Store, s.Log)
+	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,
 		Deleted: eng.JobDeleted,
 		Trigger: eng.Trigger,
@@ -150,15 +166,19 @@ func (s *Service) Run(ctx context.Context) error {
 		slog.String("base_url", s.Config.BaseURL))
 	select {
 	case err := <-errc:
+		pings.Close()
 		return fmt.Errorf("listen on %s: %w", s.Config.ListenAddr, err)
 	case <-ctx.Done():
 	}
 	s.Log.Info("shutting down")
-	// Stop taking requests first, then let the engine finish in-flight
-	// checks, so nothing the API accepted is dropped half-way.
+	// Stop taking requests first, then commit the pings already queued (the
+	// writer answers them before it stops), then let the engine finish
+	// in-flight checks, so nothing the API accepted is dropped half-way.
+	// The database closes after Run returns (Service.Close).
 	if err := f.ShutdownWithTimeout(s.Config.ShutdownWait); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		s.Log.Warn("http shutdown", slog.Any("error", err))
 	}
+	pings.Close()
 	engErr := eng.Stop()
 	stopCtx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownWait)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/cronpulse/cronpulse/checker"
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/cronpulse/cronpulse/models/modelstest"
+	"github.com/cronpulse/cronpulse/models/pingwriter"
 	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,7 @@ type wdEnv struct {
 	t       *testing.T
 	store   *models.Store
 	clock   *clockwork.FakeClock
-	writer  *models.PingWriter
+	writer  *pingwriter.Writer
 	project string
 }
 
@@ -33,7 +34,7 @@ func newWDEnv(t *testing.T, db modelstest.Database, start time.Time) *wdEnv {
 	t.Helper()
 	clock := clockwork.NewFakeClockAt(start)
 	store := modelstest.Open(t, db.URL, clock.Now)
-	w := store.NewPingWriter(models.PingWriterOptions{Log: discard()})
+	w := pingwriter.New(store, pingwriter.Options{Log: discard()})
 	t.Cleanup(w.Close)
 	name := "wd"
 	p, err := store.NewProject(&models.ProjectRequest{Name: &name})

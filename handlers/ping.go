@@ -21,22 +21,26 @@ type PingOptions struct {
 	Now       func() time.Time
 	BodyLimit int // bytes of body kept
 	RateLimit int // pings per job per minute
-	History   int // pings kept per job; 0 keeps all
 	// Timeout bounds how long a ping waits for its commit before it is
 	// answered 503 (so the client retries); 0 means 10 seconds.
 	Timeout time.Duration
-	// Writer stores the pings; nil starts one (with History). Either way
-	// it is closed when the app shuts down.
-	Writer *models.PingWriter
+	// Writer stores the pings (models/pingwriter's Writer). The app
+	// builds it and closes it once HTTP has stopped.
+	Writer PingWriter
 }
 
-// pinger serves /ping. Its writer commits pings in groups; see
-// models.PingWriter.
+// PingWriter stores a ping for the job with the given ping token and
+// returns it as stored, once it is committed (see models/pingwriter).
+type PingWriter interface {
+	Write(ctx context.Context, token string, p models.Ping) (models.Ping, error)
+}
+
+// pinger serves /ping. Its writer commits pings in groups.
 type pinger struct {
 	store     *models.Store
 	log       *slog.Logger
 	now       func() time.Time
-	writer    *models.PingWriter
+	writer    PingWriter
 	limiter   *rateLimiter
 	bodyLimit int
 	limitText string
@@ -44,8 +48,7 @@ type pinger struct {
 }
 
 // RegisterPing mounts the Healthchecks.io-compatible ping endpoint (SPEC §4)
-// on /ping for GET, HEAD and POST, and starts the ping writer, which stops
-// when the app shuts down.
+// on /ping for GET, HEAD and POST.
 func RegisterPing(f *fiber.App, o PingOptions) {
 	now := o.Now
 	if now == nil {
@@ -53,9 +56,6 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
-	}
-	if o.Writer == nil {
-		o.Writer = o.Store.NewPingWriter(models.PingWriterOptions{Log: o.Log, History: o.History, WriteTimeout: o.Timeout})
 	}
 	p := &pinger{
 		store:     o.Store,
@@ -67,10 +67,6 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 		limitText: strconv.Itoa(o.BodyLimit),
 		timeout:   o.Timeout,
 	}
-	f.Hooks().OnShutdown(func() error {
-		p.writer.Close()
-		return nil
-	})
 	for _, path := range []string{"/ping", "/ping/*"} {
 		f.Get(path, p.handle) // Fiber answers HEAD through the GET route
 		f.Post(path, p.handle)

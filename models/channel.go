@@ -9,6 +9,30 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// Channel kinds.
+const (
+	ChannelSlackWebhook = "slack_webhook"
+	ChannelSlackBot     = "slack_bot"
+	ChannelWebhook      = "webhook"
+	ChannelEmail        = "email"
+)
+
+// Channel is where a project's alerts go.
+type Channel struct {
+	ID          string     `json:"id" gorm:"primaryKey"`
+	ProjectID   string     `json:"projectId"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind"`
+	Config      JSONMap    `json:"config"`
+	Enabled     bool       `json:"enabled"`
+	RemindEvery int        `json:"remindEvery"`
+	LastError   string     `json:"lastError"`
+	LastErrorAt *time.Time `json:"lastErrorAt"`
+	LastSentAt  *time.Time `json:"lastSentAt"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+}
+
 // NewChannel builds a validated channel from a create request. Channels are
 // enabled unless the request says otherwise.
 func (s *Store) NewChannel(r *ChannelRequest) (*Channel, error) {

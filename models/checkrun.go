@@ -1,107 +1,35 @@
 package models
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/cronpulse/cronpulse/models/indoubt"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
-// dueChecksPredicate selects the jobs the HTTP checker schedules. It repeats
-// the predicate of the partial index jobs_check_due (migration 3) word for
-// word, which SQLite needs before it will use that index.
-const dueChecksPredicate = "url <> '' AND paused = false"
+// Check run results and triggers.
+const (
+	RunSuccess = "success"
+	RunFailure = "failure"
+	RunTimeout = "timeout"
+	RunError   = "error"
 
-// dueCheckColumns are the job columns a check run needs.
-const dueCheckColumns = "id, url, method, headers, body, timeout, expected_status_code, schedule, timezone, next_run_at"
+	TriggerSchedule = "schedule"
+	TriggerManual   = "manual"
+)
 
-// DueChecks returns up to limit unpaused jobs with a url whose nextRunAt is
-// at or before now, earliest first. Only the columns a check needs are
-// filled in.
-func (s *Store) DueChecks(now time.Time, limit int) ([]Job, error) {
-	var out []Job
-	err := s.db.Select(dueCheckColumns).
-		Where(dueChecksPredicate+" AND next_run_at <= ?", now.UTC()).
-		Order("next_run_at").Limit(limit).Find(&out).Error
-	if err != nil {
-		return nil, translate(err, "list due checks")
-	}
-	return out, nil
-}
-
-// UnscheduledChecks returns up to limit unpaused jobs with a url whose
-// nextRunAt is missing or before now, after the id cursor, ordered by id.
-// The checker gives them a first tick when it starts.
-func (s *Store) UnscheduledChecks(now time.Time, after string, limit int) ([]Job, error) {
-	var out []Job
-	err := s.db.Select(dueCheckColumns).
-		Where(dueChecksPredicate+" AND (next_run_at IS NULL OR next_run_at < ?) AND id > ?", now.UTC(), after).
-		Order("id").Limit(limit).Find(&out).Error
-	if err != nil {
-		return nil, translate(err, "list unscheduled checks")
-	}
-	return out, nil
-}
-
-// CheckClaim moves one job's nextRunAt from From (what the caller read;
-// nil for a job that had none) to Next.
-type CheckClaim struct {
-	JobID string
-	From  *time.Time
-	Next  time.Time
-}
-
-// ClaimChecks applies the claims in one transaction and returns those that
-// took effect. Each is a conditional update on nextRunAt, so when two
-// instances (or a restart racing a still-running process) read the same due
-// job, exactly one of them moves it on and runs that tick: no tick runs
-// twice. A claim also fails when the job was paused, deleted, lost its url or
-// was rescheduled since it was read.
-func (s *Store) ClaimChecks(claims []CheckClaim) ([]CheckClaim, error) {
-	if len(claims) == 0 {
-		return nil, nil
-	}
-	var won []CheckClaim
-	err := s.db.Transaction(func(tx *gorm.DB) error {
-		won = won[:0]
-		var moved []CheckClaim // had a nextRunAt: claimed in batches
-		for _, c := range claims {
-			if c.From != nil {
-				moved = append(moved, c)
-				continue
-			}
-			res := tx.Exec("UPDATE jobs SET next_run_at = ? WHERE id = ? AND next_run_at IS NULL AND "+dueChecksPredicate,
-				c.Next.UTC(), c.JobID)
-			if res.Error != nil {
-				return fmt.Errorf("claim check %s: %w", c.JobID, res.Error)
-			}
-			if res.RowsAffected == 1 {
-				won = append(won, c)
-			}
-		}
-		for len(moved) > 0 {
-			chunk := moved[:min(len(moved), stmtChunk)]
-			moved = moved[len(chunk):]
-			ids, err := s.claimChunk(tx, chunk)
-			if err != nil {
-				return err
-			}
-			for _, c := range chunk {
-				if ids[c.JobID] {
-					won = append(won, c)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, translate(err, "claim checks")
-	}
-	return won, nil
+// CheckRun is one HTTP check of a job.
+type CheckRun struct {
+	ID             int64      `json:"id" gorm:"primaryKey"`
+	JobID          string     `json:"jobId"`
+	Result         string     `json:"result"`
+	HTTPStatus     *int       `json:"httpStatus" gorm:"column:http_status"`
+	ResponseTimeMs int64      `json:"responseTimeMs"`
+	Error          string     `json:"error"`
+	Trigger        string     `json:"trigger"`
+	ScheduledAt    *time.Time `json:"scheduledAt"`
+	CreatedAt      time.Time  `json:"createdAt"`
 }
 
 // CheckStatusAfter is the HTTP check's status machine: the status a job in
@@ -163,7 +91,7 @@ func (s *Store) RecordRun(run *CheckRun) error {
 // many runs were stored.
 //
 // On PostgreSQL a batch whose connection is lost during the write may have
-// been committed all the same; it is then looked for (see settleWrite)
+// been committed all the same; it is then looked for (see indoubt.Settler.Settle)
 // rather than reported failed, since storing it again would count each
 // failed run twice against its job's failure threshold. An error wrapping
 // ErrInDoubt means it cannot be told: the caller must not retry.
@@ -172,10 +100,10 @@ func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 		return 0, nil
 	}
 	var keep []*CheckRun
-	var be backend
-	s.knowPooler()
+	var be indoubt.Backend
+	s.inDoubt.KnowPooler()
 	err := s.db.Transaction(func(tx *gorm.DB) error {
-		if err := s.recordBackend(tx, &be); err != nil {
+		if err := s.inDoubt.Record(tx, &be); err != nil {
 			return err
 		}
 		var err error
@@ -187,10 +115,10 @@ func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	if err == nil {
 		return len(keep), nil
 	}
-	if len(keep) == 0 || !s.mayHaveCommitted(err) {
+	if len(keep) == 0 || !s.inDoubt.MayHaveCommitted(err) {
 		return 0, err
 	}
-	stored, serr := s.settleWrite(nil, withBackend(err, be), len(keep), func() (int, error) { return s.runsStored(keep) })
+	stored, serr := s.inDoubt.Settle(nil, indoubt.WithBackend(err, be), len(keep), func() (int, error) { return s.runsStored(keep) })
 	switch {
 	case serr != nil:
 		return 0, serr
@@ -200,144 +128,64 @@ func (s *Store) RecordRuns(runs []*CheckRun) (int, error) {
 	return 0, err
 }
 
-// checkState is the part of a job a check run changes.
-type checkState struct {
-	ID                  string
-	Status              string
-	ConsecutiveFailures int
-	FailureThreshold    int
-	Heartbeat           bool
-	Paused              bool
+// runColumns are the check_runs columns insertRuns writes, in order.
+// "trigger" is quoted: it is a keyword in both databases.
+const runColumns = `job_id, result, http_status, response_time_ms, error, "trigger", scheduled_at, created_at`
 
-	lastStatus string
-	lastAt     time.Time
+// runArgs are a run's values in runColumns order.
+func runArgs(r *CheckRun) []any {
+	var scheduled, status any
+	if r.ScheduledAt != nil {
+		scheduled = r.ScheduledAt.UTC()
+	}
+	if r.HTTPStatus != nil {
+		status = *r.HTTPStatus
+	}
+	return []any{r.JobID, r.Result, status, r.ResponseTimeMs, r.Error, runTrigger(r), scheduled, r.CreatedAt.UTC()}
 }
 
-// applyRuns moves the runs' jobs on, in the order of the runs: lastStatus,
-// lastActivityAt, the consecutive failure count and, through the status
-// machine, the status with its flip. It returns the runs whose job exists.
-//
-// The jobs are read first and locked for the rest of the transaction
-// (PostgreSQL: FOR UPDATE; SQLite: the write lock every transaction takes
-// at BEGIN), so the status the machine starts from cannot change under it:
-// a heartbeat ping arriving meanwhile waits. The status UPDATE still names
-// the expected old status and checks RowsAffected, so a change made any
-// other way is never overwritten and never flipped twice.
-func (s *Store) applyRuns(tx *gorm.DB, runs []*CheckRun) ([]*CheckRun, error) {
-	states, err := s.lockCheckStates(tx, runs)
-	if err != nil {
-		return nil, err
+// runTrigger is the trigger a run is stored with (schedule when unset).
+func runTrigger(r *CheckRun) string {
+	if r.Trigger == "" {
+		return TriggerSchedule
 	}
-	ctx := context.Background()
-	var setStatus *sql.Stmt
-	keep := make([]*CheckRun, 0, len(runs))
-	order := make([]*checkState, 0, len(states))
-	for _, r := range runs {
-		st := states[r.JobID]
-		if st == nil {
-			continue // deleted since it was checked
+	return r.Trigger
+}
+
+// insertRuns inserts runs with multi-row INSERTs of stmtChunk rows; their
+// ids are not read back.
+func (s *Store) insertRuns(tx *gorm.DB, runs []*CheckRun) error {
+	for len(runs) > 0 {
+		chunk := runs[:min(len(runs), stmtChunk)]
+		runs = runs[len(chunk):]
+		args := make([]any, 0, 8*len(chunk))
+		for _, r := range chunk {
+			args = append(args, runArgs(r)...)
 		}
-		keep = append(keep, r)
-		if st.lastStatus == "" {
-			order = append(order, st)
-		}
-		ok := r.Result == RunSuccess
-		if ok {
-			st.ConsecutiveFailures = 0
-		} else {
-			st.ConsecutiveFailures++
-		}
-		st.lastStatus, st.lastAt = LastStatusOf(r.Result), r.CreatedAt.UTC()
-		from := st.Status
-		if st.Paused {
-			from = StatusPaused
-		}
-		to := CheckStatusAfter(from, st.Heartbeat, ok, st.ConsecutiveFailures, st.FailureThreshold)
-		if to == from {
-			continue
-		}
-		if setStatus == nil {
-			if setStatus, err = s.prepare(tx, "UPDATE jobs SET status = ? WHERE id = ? AND status = ?"); err != nil {
-				return nil, err
-			}
-			defer setStatus.Close()
-		}
-		res, err := setStatus.ExecContext(ctx, to, st.ID, from)
-		if err != nil {
-			return nil, fmt.Errorf("set job %s %s: %w", st.ID, to, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			continue // changed some other way: that change stands
-		}
-		st.Status = to
-		if IsFlip(from, to) {
-			if _, err := s.insertFlip(tx, st.ID, from, to, runReason(r, st.ConsecutiveFailures), r.CreatedAt); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(order) == 0 {
-		return keep, nil
-	}
-	// One statement per chunk: UPDATE joined with a VALUES list of
-	// (id, lastStatus, lastActivityAt, consecutiveFailures).
-	at, failures := "v.column3", "v.column4"
-	if s.dialect == Postgres {
-		at, failures = "CAST(v.column3 AS timestamptz)", "CAST(v.column4 AS integer)"
-	}
-	for len(order) > 0 {
-		chunk := order[:min(len(order), stmtChunk)]
-		order = order[len(chunk):]
-		args := make([]any, 0, 4*len(chunk))
-		for _, st := range chunk {
-			args = append(args, st.ID, st.lastStatus, s.valuesTime(st.lastAt), strconv.Itoa(st.ConsecutiveFailures)) // as text: see valuesTime
-		}
-		q := "UPDATE jobs SET last_status = v.column2, last_activity_at = " + at + ", consecutive_failures = " + failures +
-			" FROM (VALUES " + valueRows(len(chunk), 4) + ") AS v WHERE jobs.id = v.column1"
+		q := "INSERT INTO check_runs (" + runColumns + ") VALUES " + ValueRows(len(chunk), 8)
 		if err := tx.Exec(q, args...).Error; err != nil {
-			return nil, fmt.Errorf("update %d jobs after their checks: %w", len(chunk), err)
+			return fmt.Errorf("insert %d check runs: %w", len(chunk), err)
 		}
 	}
-	return keep, nil
+	return nil
 }
 
-// lockCheckStates reads (and on PostgreSQL locks) the jobs of runs.
-func (s *Store) lockCheckStates(tx *gorm.DB, runs []*CheckRun) (map[string]*checkState, error) {
-	ids := distinctKeys(runs, func(r *CheckRun) string { return r.JobID })
-	states := make(map[string]*checkState, len(ids))
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), stmtChunk)]
-		ids = ids[len(chunk):]
-		q := tx.Table("jobs").Select("id, status, consecutive_failures, failure_threshold, heartbeat, paused").
-			Where("id IN ?", chunk)
-		if s.dialect == Postgres {
-			// In id order, so that two transactions locking overlapping
-			// batches cannot deadlock.
-			q = q.Order("id").Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		var rows []checkState
-		if err := q.Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("read jobs of %d check runs: %w", len(chunk), err)
-		}
-		for i := range rows {
-			states[rows[i].ID] = &rows[i]
-		}
-	}
-	return states, nil
-}
+// runsStoredSQL counts the rows of check_runs that are the given runs: the
+// same job, result, trigger, response time and HTTP status, and times
+// within a millisecond (sent in binary they are truncated to the
+// microsecond, as text rounded). PostgreSQL only (see RecordRuns).
+const runsStoredSQL = `SELECT count(*) FROM json_array_elements(?::json) AS v
+	JOIN check_runs ON check_runs.job_id = v->>0 AND check_runs.result = v->>1 AND check_runs.trigger = v->>2
+		AND check_runs.response_time_ms = (v->>3)::bigint AND check_runs.http_status IS NOT DISTINCT FROM (v->>4)::integer
+		AND abs(extract(epoch FROM check_runs.created_at - (v->>5)::timestamptz)) < 0.001
+		AND (check_runs.scheduled_at IS NULL) = (v->>6 IS NULL)
+		AND (v->>6 IS NULL OR abs(extract(epoch FROM check_runs.scheduled_at - (v->>6)::timestamptz)) < 0.001)`
 
-// runReason explains a status change caused by run, for the flip.
-func runReason(run *CheckRun, failures int) string {
-	if run.Result == RunSuccess {
-		status := 0
-		if run.HTTPStatus != nil {
-			status = *run.HTTPStatus
-		}
-		return fmt.Sprintf("check succeeded: HTTP %d in %d ms", status, run.ResponseTimeMs)
+// runsStored reports how many of runs are stored.
+func (s *Store) runsStored(runs []*CheckRun) (int, error) {
+	batch := make([][]any, len(runs))
+	for i, r := range runs {
+		batch[i] = []any{r.JobID, r.Result, runTrigger(r), r.ResponseTimeMs, r.HTTPStatus, s.BatchTime(&r.CreatedAt), s.BatchTime(r.ScheduledAt)}
 	}
-	what := "check failed"
-	if failures > 1 {
-		what = fmt.Sprintf("%d consecutive checks failed", failures)
-	}
-	return fmt.Sprintf("%s: %s", what, run.Error)
+	return s.inDoubt.CountStored("check runs", runsStoredSQL, batch)
 }

@@ -3,11 +3,22 @@ package models
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cronpulse/cronpulse/models/indoubt"
 )
 
 // ErrNotFound is returned when a looked-up record does not exist. The store
 // turns gorm.ErrRecordNotFound into it so callers never import GORM.
 var ErrNotFound = errors.New("not found")
+
+// ErrInDoubt marks a write of which it cannot be told whether it is stored
+// (a lost PostgreSQL connection; see package indoubt): the caller must not
+// retry it.
+var ErrInDoubt = indoubt.ErrInDoubt
+
+// ErrAmbiguous is returned when a project ping key and slug match more than
+// one job.
+var ErrAmbiguous = errors.New("ambiguous slug")
 
 // ErrConflict is returned when a write would break a uniqueness rule.
 var ErrConflict = errors.New("conflict")

@@ -7,6 +7,16 @@ import (
 	"gorm.io/gorm"
 )
 
+// Flip is a change of a job's status: the alert history.
+type Flip struct {
+	ID         int64     `json:"id" gorm:"primaryKey"`
+	JobID      string    `json:"jobId"`
+	FromStatus string    `json:"fromStatus"`
+	ToStatus   string    `json:"toStatus"`
+	Reason     string    `json:"reason"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
 // IsFlip reports whether a status change from → to is an alerting change: a
 // job going down (from anything but down) or coming back up from down.
 // new→up and up→late are not flips: nobody needs to hear about them.
@@ -14,10 +24,12 @@ func IsFlip(from, to string) bool {
 	return (to == StatusDown && from != StatusDown) || (to == StatusUp && from == StatusDown)
 }
 
-// insertFlip writes a Flip inside tx, the transaction that changed the job's
+// InsertFlip writes a Flip inside tx, the transaction that changed the job's
 // status, so that a status change and its flip exist together or not at all.
-// The notification outbox rows for the flip are written here too.
-func (s *Store) insertFlip(tx *gorm.DB, jobID, from, to, reason string, at time.Time) (*Flip, error) {
+// The notification outbox rows for the flip are written here too. Every
+// writer of flips calls it: the watchdog, the check-run writer, the ping
+// writer (models/pingwriter) and ChangeStatus.
+func (s *Store) InsertFlip(tx *gorm.DB, jobID, from, to, reason string, at time.Time) (*Flip, error) {
 	f := &Flip{JobID: jobID, FromStatus: from, ToStatus: to, Reason: reason, CreatedAt: at.UTC()}
 	if err := tx.Create(f).Error; err != nil {
 		return nil, fmt.Errorf("insert flip for job %s: %w", jobID, err)
@@ -44,4 +56,29 @@ func (s *Store) Flips(jobID string, before int64, limit int) ([]Flip, error) {
 		return nil, translate(err, "list flips")
 	}
 	return out, nil
+}
+
+// ChangeStatus sets a job's status to `to` and, when that is a flip (see
+// IsFlip), writes the flip and its notifications in the same transaction.
+// The engine moves jobs through its own paths; this one serves operators'
+// tools, benchmarks and tests that drive alerts without it. It returns the
+// flip, or nil when the change was not one.
+func (s *Store) ChangeStatus(jobID, to, reason string, at time.Time) (*Flip, error) {
+	var flip *Flip
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		var j Job
+		if err := tx.Select("id", "status").Where("id = ?", jobID).Take(&j).Error; err != nil {
+			return translate(err, "job "+jobID)
+		}
+		if err := tx.Model(&Job{}).Where("id = ?", jobID).Update("status", to).Error; err != nil {
+			return translate(err, "set status of job "+jobID)
+		}
+		if !IsFlip(j.Status, to) {
+			return nil
+		}
+		var err error
+		flip, err = s.InsertFlip(tx, jobID, j.Status, to, reason, at)
+		return err
+	})
+	return flip, err
 }

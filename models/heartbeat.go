@@ -124,12 +124,13 @@ func evaluateHeartbeat(j *Job, sched *Schedule, now time.Time) HeartbeatChange {
 	return ch
 }
 
-// pingEffect applies a ping of the given kind, received at `at`, to j in
-// memory: counters, activity, status, and the next deadline. sched is j's
-// parsed schedule (nil if it does not parse). It returns the
-// flip reason when the ping changes j's status across an alerting edge
-// (from is the status before), or "" otherwise.
-func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reason string) {
+// ApplyPing applies p to j in memory: counters, activity, status, and the
+// next deadline; it sets p.N, the ping's serial. sched is j's parsed
+// schedule (nil if it does not parse), and startMatched tells that a finish
+// ping closes j's latest open start. It returns the flip reason when the
+// ping changes j's status across an alerting edge (from is the status
+// before), or "" otherwise. The ping writer calls it for every ping.
+func ApplyPing(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reason string) {
 	from = j.Status
 	j.PingCount++
 	p.N = j.PingCount
@@ -155,7 +156,7 @@ func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reas
 		j.LastPingAt = &at
 		j.Status, j.LastStatus = StatusUp, LastSuccess
 		// nextRunAt is not stored: it follows from lastPingAt when the job
-		// is read (Job.deriveNextRun).
+		// is read (Store.deriveNextRun).
 		if IsFlip(from, StatusUp) {
 			reason = "success ping"
 			if p.ExitStatus != nil {
@@ -178,14 +179,14 @@ func pingEffect(j *Job, sched *Schedule, p *Ping, startMatched bool) (from, reas
 
 // DueHeartbeats returns at most limit jobs whose alertAt is at or before
 // now, earliest first, with the columns the heartbeat rules read (see
-// pingJobColumns). It reads the alertAt index only, so its cost depends on
+// PingJobColumns). It reads the alertAt index only, so its cost depends on
 // how many jobs are due, not on how many exist.
 func (s *Store) DueHeartbeats(now time.Time, limit int) ([]Job, error) {
-	rows, err := s.db.Raw(`SELECT `+pingJobColumns+` FROM jobs WHERE alert_at <= ? ORDER BY alert_at, id LIMIT ?`, now.UTC(), limit).Rows()
+	rows, err := s.db.Raw(`SELECT `+PingJobColumns+` FROM jobs WHERE alert_at <= ? ORDER BY alert_at, id LIMIT ?`, now.UTC(), limit).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("due heartbeats: %w", err)
 	}
-	return scanPingJobs(rows, limit)
+	return ScanPingJobs(rows, limit)
 }
 
 // HeartbeatResult counts what ApplyHeartbeats did.
@@ -242,11 +243,11 @@ func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, err
 	ids := make([]string, 0, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
-		ch := evaluateHeartbeat(j, cachedSchedule(j.Schedule, j.Timezone), now)
+		ch := evaluateHeartbeat(j, s.schedules.Get(j.Schedule, j.Timezone), now)
 		changes[j.ID], byID[j.ID] = ch, j
 		refresh := ch.To == j.Status && ch.LastStatus == j.LastStatus
-		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.ts(ch.AlertAt),
-			refresh, s.ts(j.AlertAt), s.ts(j.LastStartAt), j.Schedule, j.Timezone, j.HeartbeatTolerance, j.Paused, j.Heartbeat})
+		batch = append(batch, []any{j.ID, j.Status, j.PingCount, ch.To, ch.LastStatus, s.BatchTime(ch.AlertAt),
+			refresh, s.BatchTime(j.AlertAt), s.BatchTime(j.LastStartAt), j.Schedule, j.Timezone, j.HeartbeatTolerance, j.Paused, j.Heartbeat})
 		ids = append(ids, j.ID)
 	}
 	slices.Sort(ids)
@@ -270,7 +271,7 @@ func (s *Store) ApplyHeartbeats(jobs []Job, now time.Time) (HeartbeatResult, err
 		for _, id := range updated {
 			j, ch := byID[id], changes[id]
 			if IsFlip(j.Status, ch.To) {
-				if _, err := s.insertFlip(tx, id, j.Status, ch.To, ch.Reason, now); err != nil {
+				if _, err := s.InsertFlip(tx, id, j.Status, ch.To, ch.Reason, now); err != nil {
 					return err
 				}
 				res.Flips++

@@ -1,9 +1,6 @@
 package models_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -13,82 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hb drives one heartbeat job on one database: pings go through the real
-// group-commit writer, the watchdog through DueHeartbeats and
-// ApplyHeartbeats, and "now" is whatever the test says.
-type hb struct {
-	t     *testing.T
-	store *models.Store
-	w     *models.PingWriter
-	job   *models.Job
-}
+// hb drives one heartbeat job (see modelstest.Heartbeat).
+type hb = modelstest.Heartbeat
 
 func newHB(t *testing.T, store *models.Store, schedule, tz string, tolerance int, created time.Time) *hb {
 	t.Helper()
-	w := store.NewPingWriter(models.PingWriterOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(w.Close)
-	name := "proj"
-	p, err := store.NewProject(&models.ProjectRequest{Name: &name})
-	require.NoError(t, err)
-	require.NoError(t, store.CreateProject(p))
-	jn, yes := "backup", true
-	j, err := store.NewJob(&models.JobRequest{Name: &jn, ProjectID: &p.ID, Schedule: &schedule,
-		Timezone: &tz, Heartbeat: &yes, HeartbeatTolerance: &tolerance})
-	require.NoError(t, err)
-	j.CreatedAt, j.UpdatedAt = created, created
-	require.NoError(t, store.CreateJob(j))
-	return &hb{t: t, store: store, w: w, job: j}
-}
-
-// ping sends a ping of kind at time at (exit status and rid optional).
-func (h *hb) ping(kind string, at time.Time, rid string, exit ...int) models.Ping {
-	h.t.Helper()
-	p := models.Ping{Kind: kind, RID: rid, CreatedAt: at.UTC()}
-	if len(exit) > 0 {
-		p.ExitStatus = &exit[0]
-	}
-	got, err := h.w.Write(context.Background(), h.job.PingToken, p)
-	require.NoError(h.t, err)
-	return got
-}
-
-// tick runs the watchdog at now and returns the job afterwards.
-func (h *hb) tick(now time.Time) *models.Job {
-	h.t.Helper()
-	due, err := h.store.DueHeartbeats(now, 1000)
-	require.NoError(h.t, err)
-	_, err = h.store.ApplyHeartbeats(due, now)
-	require.NoError(h.t, err)
-	return h.get()
-}
-
-func (h *hb) get() *models.Job {
-	h.t.Helper()
-	j, err := h.store.Job(h.job.ID)
-	require.NoError(h.t, err)
-	return j
-}
-
-// storedPings counts the job's rows in pings.
-func (h *hb) storedPings() int64 {
-	h.t.Helper()
-	var n int64
-	require.NoError(h.t, h.store.DB().Model(&models.Ping{}).Where("job_id = ?", h.job.ID).Count(&n).Error)
-	return n
-}
-
-func (h *hb) flips() []models.Flip {
-	h.t.Helper()
-	f, err := h.store.Flips(h.job.ID, 0, 100)
-	require.NoError(h.t, err)
-	return f
-}
-
-// requireState checks status and lastStatus.
-func (h *hb) requireState(j *models.Job, status, last string) {
-	h.t.Helper()
-	require.Equal(h.t, status, j.Status, "status")
-	require.Equal(h.t, last, j.LastStatus, "lastStatus")
+	return modelstest.NewHeartbeat(t, store, schedule, tz, tolerance, created)
 }
 
 func utc(y int, m time.Month, d, hh, mm int) time.Time {
@@ -101,71 +28,71 @@ func TestHeartbeatStateMachine(t *testing.T) {
 		h := newHB(t, store, "0 * * * *", "UTC", 5, t0)
 
 		// new: no alert before the first ping, however long it takes.
-		j := h.tick(t0.Add(48 * time.Hour))
-		h.requireState(j, models.StatusNew, models.LastPending)
+		j := h.Tick(t0.Add(48 * time.Hour))
+		h.RequireState(j, models.StatusNew, models.LastPending)
 		assert.Nil(t, j.AlertAt)
 
 		// success → up; next expected at the first tick after the ping.
-		p := h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 7), "")
+		p := h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 7), "")
 		assert.Equal(t, int64(1), p.N)
-		j = h.get()
-		h.requireState(j, models.StatusUp, models.LastSuccess)
+		j = h.Get()
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
 		require.NotNil(t, j.NextRunAt)
 		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.NextRunAt.UTC())
 		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.AlertAt.UTC())
 		assert.Equal(t, int64(1), j.PingCount)
 
 		// Before the tick: nothing. At the tick: late (not a flip).
-		j = h.tick(utc(2024, 5, 1, 10, 59))
-		h.requireState(j, models.StatusUp, models.LastSuccess)
-		j = h.tick(utc(2024, 5, 1, 11, 0))
-		h.requireState(j, models.StatusLate, models.LastSuccess)
+		j = h.Tick(utc(2024, 5, 1, 10, 59))
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
+		j = h.Tick(utc(2024, 5, 1, 11, 0))
+		h.RequireState(j, models.StatusLate, models.LastSuccess)
 		assert.Equal(t, utc(2024, 5, 1, 11, 5), j.AlertAt.UTC())
-		assert.Empty(t, h.flips())
+		assert.Empty(t, h.Flips())
 
 		// Tolerance passed: down, lastStatus missed, one flip.
-		j = h.tick(utc(2024, 5, 1, 11, 5))
-		h.requireState(j, models.StatusDown, models.LastMissed)
+		j = h.Tick(utc(2024, 5, 1, 11, 5))
+		h.RequireState(j, models.StatusDown, models.LastMissed)
 		assert.Nil(t, j.AlertAt)
-		f := h.flips()
+		f := h.Flips()
 		require.Len(t, f, 1)
 		assert.Equal(t, models.StatusLate, f[0].FromStatus)
 		assert.Equal(t, models.StatusDown, f[0].ToStatus)
 		assert.Contains(t, f[0].Reason, "missed heartbeat")
 
 		// Further ticks change nothing.
-		h.tick(utc(2024, 5, 1, 13, 0))
-		assert.Len(t, h.flips(), 1)
+		h.Tick(utc(2024, 5, 1, 13, 0))
+		assert.Len(t, h.Flips(), 1)
 
 		// A success ping brings it up: a flip down→up.
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 13, 1), "")
-		j = h.get()
-		h.requireState(j, models.StatusUp, models.LastSuccess)
-		f = h.flips()
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 13, 1), "")
+		j = h.Get()
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
+		f = h.Flips()
 		require.Len(t, f, 2)
 		assert.Equal(t, models.StatusUp, f[0].ToStatus)
 
 		// /fail is down at once.
-		h.ping(models.PingFail, utc(2024, 5, 1, 13, 2), "")
-		j = h.get()
-		h.requireState(j, models.StatusDown, models.LastFailure)
+		h.Ping(models.PingFail, utc(2024, 5, 1, 13, 2), "")
+		j = h.Get()
+		h.RequireState(j, models.StatusDown, models.LastFailure)
 		assert.Nil(t, j.AlertAt)
-		require.Len(t, h.flips(), 3)
+		require.Len(t, h.Flips(), 3)
 
 		// Exit status 0 is success, non-zero is failure.
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 13, 3), "", 0)
-		h.requireState(h.get(), models.StatusUp, models.LastSuccess)
-		h.ping(models.PingFail, utc(2024, 5, 1, 13, 4), "", 3)
-		j = h.get()
-		h.requireState(j, models.StatusDown, models.LastFailure)
-		f = h.flips()
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 13, 3), "", 0)
+		h.RequireState(h.Get(), models.StatusUp, models.LastSuccess)
+		h.Ping(models.PingFail, utc(2024, 5, 1, 13, 4), "", 3)
+		j = h.Get()
+		h.RequireState(j, models.StatusDown, models.LastFailure)
+		f = h.Flips()
 		require.Len(t, f, 5)
 		assert.Equal(t, "failure exit status 3", f[0].Reason)
 
 		// /log changes no status but counts.
-		h.ping(models.PingLog, utc(2024, 5, 1, 13, 5), "")
-		j = h.get()
-		h.requireState(j, models.StatusDown, models.LastFailure)
+		h.Ping(models.PingLog, utc(2024, 5, 1, 13, 5), "")
+		j = h.Get()
+		h.RequireState(j, models.StatusDown, models.LastFailure)
 		assert.Equal(t, int64(6), j.PingCount)
 		assert.Equal(t, utc(2024, 5, 1, 13, 5), j.LastActivityAt.UTC())
 	})
@@ -175,37 +102,37 @@ func TestHeartbeatHangingRun(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "0 3 * * *", "UTC", 10, t0)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 3, 0), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 3, 0), "")
 
 		// A start with no finish within the tolerance is down (timeout).
-		h.ping(models.PingStart, utc(2024, 5, 2, 3, 0), "")
-		j := h.get()
-		h.requireState(j, models.StatusUp, models.LastRunning)
+		h.Ping(models.PingStart, utc(2024, 5, 2, 3, 0), "")
+		j := h.Get()
+		h.RequireState(j, models.StatusUp, models.LastRunning)
 		assert.Equal(t, utc(2024, 5, 2, 3, 0), j.AlertAt.UTC(), "the schedule tick comes first")
-		j = h.tick(utc(2024, 5, 2, 3, 9))
-		h.requireState(j, models.StatusLate, models.LastRunning)
+		j = h.Tick(utc(2024, 5, 2, 3, 9))
+		h.RequireState(j, models.StatusLate, models.LastRunning)
 		assert.Equal(t, utc(2024, 5, 2, 3, 10), j.AlertAt.UTC())
-		j = h.tick(utc(2024, 5, 2, 3, 10))
-		h.requireState(j, models.StatusDown, models.LastTimeout)
-		f := h.flips()
+		j = h.Tick(utc(2024, 5, 2, 3, 10))
+		h.RequireState(j, models.StatusDown, models.LastTimeout)
+		f := h.Flips()
 		require.Len(t, f, 1)
 		assert.Contains(t, f[0].Reason, "did not finish within 10 minutes")
 
 		// The late finish brings it up, with its duration.
-		p := h.ping(models.PingSuccess, utc(2024, 5, 2, 3, 30), "")
+		p := h.Ping(models.PingSuccess, utc(2024, 5, 2, 3, 30), "")
 		require.NotNil(t, p.DurationMs)
 		assert.Equal(t, int64(30*60*1000), *p.DurationMs)
-		j = h.get()
-		h.requireState(j, models.StatusUp, models.LastSuccess)
+		j = h.Get()
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
 		assert.Nil(t, j.LastStartAt)
 
 		// A start that finishes in time never alerts.
-		h.ping(models.PingStart, utc(2024, 5, 3, 3, 0), "")
-		h.tick(utc(2024, 5, 3, 3, 5))
-		h.ping(models.PingSuccess, utc(2024, 5, 3, 3, 6), "")
-		j = h.tick(utc(2024, 5, 3, 3, 20))
-		h.requireState(j, models.StatusUp, models.LastSuccess)
-		assert.Len(t, h.flips(), 2)
+		h.Ping(models.PingStart, utc(2024, 5, 3, 3, 0), "")
+		h.Tick(utc(2024, 5, 3, 3, 5))
+		h.Ping(models.PingSuccess, utc(2024, 5, 3, 3, 6), "")
+		j = h.Tick(utc(2024, 5, 3, 3, 20))
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
+		assert.Len(t, h.Flips(), 2)
 	})
 }
 
@@ -214,23 +141,23 @@ func TestRunIDPairsStartAndFinish(t *testing.T) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "@every 1h", "UTC", 30, t0)
 		a, b := "0b2f8d61-9c57-4c3e-8f0e-6a1c2b3d4e5f", "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
-		h.ping(models.PingStart, t0, a)
-		h.ping(models.PingStart, t0.Add(10*time.Second), b)
+		h.Ping(models.PingStart, t0, a)
+		h.Ping(models.PingStart, t0.Add(10*time.Second), b)
 		// b finishes first: its duration is measured from its own start.
-		pb := h.ping(models.PingSuccess, t0.Add(70*time.Second), b, 0)
+		pb := h.Ping(models.PingSuccess, t0.Add(70*time.Second), b, 0)
 		require.NotNil(t, pb.DurationMs)
 		assert.Equal(t, int64(60_000), *pb.DurationMs)
 		assert.Equal(t, b, pb.RID)
 		require.NotNil(t, pb.ExitStatus)
-		pa := h.ping(models.PingFail, t0.Add(100*time.Second), a, 2)
+		pa := h.Ping(models.PingFail, t0.Add(100*time.Second), a, 2)
 		require.NotNil(t, pa.DurationMs)
 		assert.Equal(t, int64(100_000), *pa.DurationMs)
 		// A finish whose rid never started has no duration.
-		pc := h.ping(models.PingSuccess, t0.Add(200*time.Second), "11111111-2222-4333-8444-555555555555")
+		pc := h.Ping(models.PingSuccess, t0.Add(200*time.Second), "11111111-2222-4333-8444-555555555555")
 		assert.Nil(t, pc.DurationMs)
 
 		// The stored rows say the same.
-		items, err := store.Runs(models.RunFilter{JobID: h.job.ID, Limit: 10})
+		items, err := store.Runs(models.RunFilter{JobID: h.Job.ID, Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, items, 5)
 		assert.Equal(t, int64(4), items[1].Ping.N)
@@ -245,14 +172,14 @@ func TestRestartAfterManyMissedDeadlinesFlipsOnce(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "*/5 * * * *", "UTC", 1, t0)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 1), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 1), "")
 		// The server was off for a day: hundreds of ticks passed.
-		j := h.tick(utc(2024, 5, 2, 10, 0))
-		h.requireState(j, models.StatusDown, models.LastMissed)
-		require.Len(t, h.flips(), 1)
-		h.tick(utc(2024, 5, 2, 10, 0))
-		h.tick(utc(2024, 5, 2, 11, 0))
-		require.Len(t, h.flips(), 1)
+		j := h.Tick(utc(2024, 5, 2, 10, 0))
+		h.RequireState(j, models.StatusDown, models.LastMissed)
+		require.Len(t, h.Flips(), 1)
+		h.Tick(utc(2024, 5, 2, 10, 0))
+		h.Tick(utc(2024, 5, 2, 11, 0))
+		require.Len(t, h.Flips(), 1)
 	})
 }
 
@@ -260,7 +187,7 @@ func TestRacingTicksFlipOnce(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "0 * * * *", "UTC", 5, t0)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
 		now := utc(2024, 5, 1, 12, 0)
 		// Two ticks read the same due job before either writes.
 		due1, err := store.DueHeartbeats(now, 10)
@@ -275,18 +202,18 @@ func TestRacingTicksFlipOnce(t *testing.T) {
 		assert.Equal(t, 1, r1.Flips)
 		assert.Equal(t, 0, r2.Flips)
 		assert.Equal(t, 1, r2.Skipped)
-		require.Len(t, h.flips(), 1)
+		require.Len(t, h.Flips(), 1)
 
 		// A ping between read and write wins too.
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 12, 1), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 12, 1), "")
 		later := utc(2024, 5, 1, 14, 0)
 		due, err := store.DueHeartbeats(later, 10)
 		require.NoError(t, err)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 14, 0), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 14, 0), "")
 		r, err := store.ApplyHeartbeats(due, later)
 		require.NoError(t, err)
 		assert.Equal(t, 1, r.Skipped)
-		h.requireState(h.get(), models.StatusUp, models.LastSuccess)
+		h.RequireState(h.Get(), models.StatusUp, models.LastSuccess)
 	})
 }
 
@@ -294,31 +221,31 @@ func TestPausedJobIsNotWatched(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "0 * * * *", "UTC", 5, t0)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
 		yes, no := true, false
-		_, err := store.UpdateJob(h.job.ID, &models.JobRequest{Paused: &yes})
+		_, err := store.UpdateJob(h.Job.ID, &models.JobRequest{Paused: &yes})
 		require.NoError(t, err)
-		j := h.tick(utc(2024, 5, 3, 0, 0))
+		j := h.Tick(utc(2024, 5, 3, 0, 0))
 		assert.Equal(t, models.StatusPaused, j.Status)
 		assert.Nil(t, j.AlertAt)
 		// Pings to a paused job are recorded but change no status. (The
 		// writer last saw the job up: its copy of the row must not be
 		// trusted after the pause, which another connection wrote.)
-		h.ping(models.PingSuccess, utc(2024, 5, 3, 0, 1), "")
-		h.requireState(h.get(), models.StatusPaused, models.LastSuccess)
-		h.ping(models.PingFail, utc(2024, 5, 3, 0, 2), "")
-		j = h.get()
+		h.Ping(models.PingSuccess, utc(2024, 5, 3, 0, 1), "")
+		h.RequireState(h.Get(), models.StatusPaused, models.LastSuccess)
+		h.Ping(models.PingFail, utc(2024, 5, 3, 0, 2), "")
+		j = h.Get()
 		assert.Equal(t, models.StatusPaused, j.Status)
 		assert.Equal(t, int64(3), j.PingCount)
-		assert.Empty(t, h.flips())
+		assert.Empty(t, h.Flips())
 		// Resumed: new, waiting for a ping; then watched again.
-		_, err = store.UpdateJob(h.job.ID, &models.JobRequest{Paused: &no})
+		_, err = store.UpdateJob(h.Job.ID, &models.JobRequest{Paused: &no})
 		require.NoError(t, err)
-		j = h.tick(utc(2024, 5, 4, 0, 0))
+		j = h.Tick(utc(2024, 5, 4, 0, 0))
 		assert.Equal(t, models.StatusNew, j.Status)
-		h.ping(models.PingSuccess, utc(2024, 5, 4, 0, 10), "")
-		j = h.tick(utc(2024, 5, 4, 1, 5))
-		h.requireState(j, models.StatusDown, models.LastMissed)
+		h.Ping(models.PingSuccess, utc(2024, 5, 4, 0, 10), "")
+		j = h.Tick(utc(2024, 5, 4, 1, 5))
+		h.RequireState(j, models.StatusDown, models.LastMissed)
 	})
 }
 
@@ -351,18 +278,18 @@ func TestHeartbeatAcrossDST(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				h := newHB(t, store, c.schedule, c.tz, 15, c.ping.Add(-time.Hour))
-				h.ping(models.PingSuccess, c.ping, "")
-				j := h.get()
+				h.Ping(models.PingSuccess, c.ping, "")
+				j := h.Get()
 				assert.Equal(t, c.expected, j.NextRunAt.UTC(), "nextRunAt")
-				j = h.tick(c.expected.Add(-time.Second))
+				j = h.Tick(c.expected.Add(-time.Second))
 				assert.Equal(t, models.StatusUp, j.Status)
-				j = h.tick(c.expected)
+				j = h.Tick(c.expected)
 				assert.Equal(t, models.StatusLate, j.Status)
-				j = h.tick(c.expected.Add(15*time.Minute - time.Second))
+				j = h.Tick(c.expected.Add(15*time.Minute - time.Second))
 				assert.Equal(t, models.StatusLate, j.Status)
-				j = h.tick(c.expected.Add(15 * time.Minute))
-				h.requireState(j, models.StatusDown, models.LastMissed)
-				assert.Len(t, h.flips(), 1)
+				j = h.Tick(c.expected.Add(15 * time.Minute))
+				h.RequireState(j, models.StatusDown, models.LastMissed)
+				assert.Len(t, h.Flips(), 1)
 			})
 		}
 	})
@@ -376,13 +303,13 @@ func TestSuccessPingKeepsCheckTick(t *testing.T) {
 		created := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 		h := newHB(t, store, "*/5 * * * *", "UTC", 5, created)
 		url := "http://127.0.0.1:9/health"
-		_, err := store.UpdateJob(h.job.ID, &models.JobRequest{URL: &url})
+		_, err := store.UpdateJob(h.Job.ID, &models.JobRequest{URL: &url})
 		require.NoError(t, err)
-		before := h.get().NextRunAt
+		before := h.Get().NextRunAt
 		require.NotNil(t, before)
 
-		h.ping(models.PingSuccess, before.Add(2*time.Minute), "")
-		after := h.get()
+		h.Ping(models.PingSuccess, before.Add(2*time.Minute), "")
+		after := h.Get()
 		assert.Equal(t, models.StatusUp, after.Status, "the ping still counts")
 		require.NotNil(t, after.NextRunAt)
 		assert.True(t, before.Equal(*after.NextRunAt), "nextRunAt moved from %s to %s", before, after.NextRunAt)
@@ -390,8 +317,8 @@ func TestSuccessPingKeepsCheckTick(t *testing.T) {
 		// A pure heartbeat job's nextRunAt follows its pings.
 		h2 := newHB(t, store, "*/5 * * * *", "UTC", 5, created)
 		at := created.Add(17 * time.Minute)
-		h2.ping(models.PingSuccess, at, "")
-		assert.Equal(t, time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC), h2.get().NextRunAt.UTC())
+		h2.Ping(models.PingSuccess, at, "")
+		assert.Equal(t, time.Date(2026, 3, 2, 10, 20, 0, 0, time.UTC), h2.Get().NextRunAt.UTC())
 	})
 }
 
@@ -404,29 +331,29 @@ func TestAlertAtIsALowerBound(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
-		h.ping(models.PingSuccess, t0, "")
-		j := h.get()
-		h.requireState(j, models.StatusUp, models.LastSuccess)
+		h.Ping(models.PingSuccess, t0, "")
+		j := h.Get()
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
 		require.NotNil(t, j.AlertAt)
 		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.AlertAt.UTC(), "new→up writes the deadline")
 
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
-		j = h.get()
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+		j = h.Get()
 		assert.Equal(t, utc(2024, 5, 1, 11, 0), j.AlertAt.UTC(), "a later deadline is not written")
 		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.NextRunAt.UTC(), "nextRunAt follows the last ping")
 
-		j = h.tick(utc(2024, 5, 1, 11, 0))
-		h.requireState(j, models.StatusUp, models.LastSuccess)
+		j = h.Tick(utc(2024, 5, 1, 11, 0))
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
 		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.AlertAt.UTC(), "the watchdog stores the real deadline")
 		assert.Equal(t, int64(2), j.PingCount)
-		assert.Empty(t, h.flips())
+		assert.Empty(t, h.Flips())
 
-		j = h.tick(utc(2024, 5, 1, 11, 30))
-		h.requireState(j, models.StatusLate, models.LastSuccess)
-		j = h.tick(utc(2024, 5, 1, 11, 35))
-		h.requireState(j, models.StatusDown, models.LastMissed)
-		require.Len(t, h.flips(), 1)
-		assert.Zero(t, h.w.Stats().FastErrors)
+		j = h.Tick(utc(2024, 5, 1, 11, 30))
+		h.RequireState(j, models.StatusLate, models.LastSuccess)
+		j = h.Tick(utc(2024, 5, 1, 11, 35))
+		h.RequireState(j, models.StatusDown, models.LastMissed)
+		require.Len(t, h.Flips(), 1)
+		assert.Zero(t, h.W.Stats().FastErrors)
 	})
 }
 
@@ -437,15 +364,15 @@ func TestStartArmsAnEarlierDeadline(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
-		h.ping(models.PingSuccess, t0, "")
-		h.ping(models.PingStart, utc(2024, 5, 1, 10, 10), "")
-		j := h.get()
-		h.requireState(j, models.StatusUp, models.LastRunning)
+		h.Ping(models.PingSuccess, t0, "")
+		h.Ping(models.PingStart, utc(2024, 5, 1, 10, 10), "")
+		j := h.Get()
+		h.RequireState(j, models.StatusUp, models.LastRunning)
 		require.NotNil(t, j.AlertAt)
 		assert.Equal(t, utc(2024, 5, 1, 10, 15), j.AlertAt.UTC())
-		j = h.tick(utc(2024, 5, 1, 10, 15))
-		h.requireState(j, models.StatusDown, models.LastTimeout)
-		assert.Len(t, h.flips(), 1)
+		j = h.Tick(utc(2024, 5, 1, 10, 15))
+		h.RequireState(j, models.StatusDown, models.LastTimeout)
+		assert.Len(t, h.Flips(), 1)
 	})
 }
 
@@ -459,18 +386,18 @@ func TestWatchdogRefreshRacingPings(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, store *models.Store) {
 		t0 := utc(2024, 5, 1, 10, 0)
 		h := newHB(t, store, "@every 1h", "UTC", 5, t0)
-		h.ping(models.PingSuccess, t0, "")
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
+		h.Ping(models.PingSuccess, t0, "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 30), "")
 
 		due, err := store.DueHeartbeats(utc(2024, 5, 1, 11, 0), 10)
 		require.NoError(t, err)
 		require.Len(t, due, 1)
-		h.ping(models.PingSuccess, utc(2024, 5, 1, 10, 59), "")
+		h.Ping(models.PingSuccess, utc(2024, 5, 1, 10, 59), "")
 		res, err := store.ApplyHeartbeats(due, utc(2024, 5, 1, 11, 0))
 		require.NoError(t, err)
 		assert.Equal(t, models.HeartbeatResult{Updated: 1}, res)
-		j := h.get()
-		h.requireState(j, models.StatusUp, models.LastSuccess)
+		j := h.Get()
+		h.RequireState(j, models.StatusUp, models.LastSuccess)
 		assert.Equal(t, utc(2024, 5, 1, 11, 30), j.AlertAt.UTC(), "from the ping it read: before the real deadline, 11:59")
 
 		// At 11:30 the job is due again (the ping at 10:59 moved its
@@ -479,15 +406,15 @@ func TestWatchdogRefreshRacingPings(t *testing.T) {
 		due, err = store.DueHeartbeats(utc(2024, 5, 1, 11, 30), 10)
 		require.NoError(t, err)
 		require.Len(t, due, 1)
-		h.ping(models.PingStart, utc(2024, 5, 1, 11, 30), "")
+		h.Ping(models.PingStart, utc(2024, 5, 1, 11, 30), "")
 		res, err = store.ApplyHeartbeats(due, utc(2024, 5, 1, 11, 30))
 		require.NoError(t, err)
 		assert.Equal(t, models.HeartbeatResult{Skipped: 1}, res)
-		j = h.tick(utc(2024, 5, 1, 11, 31))
-		h.requireState(j, models.StatusUp, models.LastRunning)
+		j = h.Tick(utc(2024, 5, 1, 11, 31))
+		h.RequireState(j, models.StatusUp, models.LastRunning)
 		assert.Equal(t, utc(2024, 5, 1, 11, 35), j.AlertAt.UTC())
-		j = h.tick(utc(2024, 5, 1, 11, 35))
-		h.requireState(j, models.StatusDown, models.LastTimeout)
-		assert.Len(t, h.flips(), 1)
+		j = h.Tick(utc(2024, 5, 1, 11, 35))
+		h.RequireState(j, models.StatusDown, models.LastTimeout)
+		assert.Len(t, h.Flips(), 1)
 	})
 }

@@ -64,32 +64,25 @@ type Job struct {
 // IsCheck reports whether CronPulse calls the job's URL on its schedule.
 func (j *Job) IsCheck() bool { return j.URL != "" }
 
-// AfterFind completes a job loaded by GORM with what is derived rather than
-// stored (see deriveNextRun).
-func (j *Job) AfterFind(*gorm.DB) error {
-	j.deriveNextRun()
-	return nil
-}
-
 // deriveNextRun sets nextRunAt of a heartbeat-only job that has been pinged
 // to its next expected ping: the first tick of its schedule after the last
 // success ping, the tick its late and down deadlines count from. The ping
 // writer does not store it: next_run_at is indexed (it is the checker's
 // claim column for jobs with a url), and a column in an index rewritten on
 // every ping makes each ping's job update maintain every index of the row
-// on PostgreSQL (no HOT update), which cost ~28 µs per ping over 1,000 jobs
-// (BENCHMARKS.md, Pings). Before the first ping, while paused and after a
+// on PostgreSQL (no HOT update; BENCHMARKS.md, Pings). Every read of whole
+// jobs calls it, so that they all show the same nextRunAt. Before the first ping, while paused and after a
 // resume (status new) the stored value stands: the first tick after the
 // job was created, resumed or rescheduled. A job with a url keeps the
 // checker's stored tick.
-func (j *Job) deriveNextRun() {
+func (s *Store) deriveNextRun(j *Job) {
 	if !j.Heartbeat || j.IsCheck() || j.Paused || j.LastPingAt == nil {
 		return
 	}
 	if j.Status != StatusUp && j.Status != StatusLate && j.Status != StatusDown {
 		return
 	}
-	if sched := cachedSchedule(j.Schedule, j.Timezone); sched != nil {
+	if sched := s.schedules.Get(j.Schedule, j.Timezone); sched != nil {
 		if next := sched.Next(*j.LastPingAt); !next.IsZero() {
 			j.NextRunAt = &next
 		}
@@ -193,6 +186,7 @@ func (s *Store) Job(id string) (*Job, error) {
 	if err := s.db.Where("id = ?", id).Take(&j).Error; err != nil {
 		return nil, translate(err, "job "+id)
 	}
+	s.deriveNextRun(&j)
 	return &j, nil
 }
 
@@ -202,6 +196,7 @@ func (s *Store) JobByToken(token string) (*Job, error) {
 	if err := s.db.Where("ping_token = ?", token).Take(&j).Error; err != nil {
 		return nil, translate(err, "job by token")
 	}
+	s.deriveNextRun(&j)
 	return &j, nil
 }
 
@@ -214,6 +209,9 @@ func (s *Store) Jobs(f JobFilter) ([]Job, error) {
 	}
 	if err := q.Find(&out).Error; err != nil {
 		return nil, translate(err, "list jobs")
+	}
+	for i := range out {
+		s.deriveNextRun(&out[i])
 	}
 	return out, nil
 }
@@ -260,7 +258,7 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 			j.LastStartAt = nil // a run left open before the pause is not watched after it
 		}
 		j.AlertAt = HeartbeatAlertAt(&j) // schedule, tolerance or pause may have moved the deadline
-		j.deriveNextRun()                // as every later read will show it
+		s.deriveNextRun(&j)              // as every later read will show it
 		j.UpdatedAt = now
 		return translate(tx.Save(&j).Error, "save job")
 	})

@@ -239,24 +239,25 @@ func (s *Schedule) Describe() string {
 	return describeCron(s.expr, s.loc)
 }
 
-// scheduleCache holds parsed schedules by (expression, time zone): most
+// ScheduleCache holds parsed schedules by (expression, time zone): most
 // jobs share a few, and the ping writer, the watchdog and every job read
-// need one.
-var scheduleCache struct {
-	sync.Mutex
-	m map[[2]string]*Schedule
+// need one. It is safe for concurrent use; the zero value is empty and
+// ready.
+type ScheduleCache struct {
+	mu sync.Mutex
+	m  map[[2]string]*Schedule
 }
 
 // scheduleCacheMax bounds the cache; when full it is emptied.
 const scheduleCacheMax = 10_000
 
-// cachedSchedule returns the parsed schedule of expr in tz, or nil when it
-// does not parse (a stored job always has a valid one).
-func cachedSchedule(expr, tz string) *Schedule {
+// Get returns the parsed schedule of expr in tz, or nil when it does not
+// parse (a stored job always has a valid one).
+func (c *ScheduleCache) Get(expr, tz string) *Schedule {
 	k := [2]string{expr, tz}
-	scheduleCache.Lock()
-	s, ok := scheduleCache.m[k]
-	scheduleCache.Unlock()
+	c.mu.Lock()
+	s, ok := c.m[k]
+	c.mu.Unlock()
 	if ok {
 		return s
 	}
@@ -264,11 +265,11 @@ func cachedSchedule(expr, tz string) *Schedule {
 	if err != nil {
 		s = nil
 	}
-	scheduleCache.Lock()
-	defer scheduleCache.Unlock()
-	if scheduleCache.m == nil || len(scheduleCache.m) >= scheduleCacheMax {
-		scheduleCache.m = map[[2]string]*Schedule{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= scheduleCacheMax {
+		c.m = map[[2]string]*Schedule{}
 	}
-	scheduleCache.m[k] = s
+	c.m[k] = s
 	return s
 }

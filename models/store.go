@@ -5,10 +5,10 @@ package models
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cronpulse/cronpulse/models/indoubt"
 	"gorm.io/gorm"
 )
 
@@ -20,12 +20,11 @@ type Store struct {
 	// flipped, when set, hears of each flip this process writes (see
 	// SetFlipListener): it wakes the notifier.
 	flipped atomic.Pointer[FlipListener]
-	// pooled: PostgreSQL sits behind a pooler that lends server connections
-	// per transaction, so the server process behind a lost write cannot be
-	// known (see Store.identify) and writers record none.
-	pooled      atomic.Bool
-	poolerKnown atomic.Bool // pooled has been asked (see knowPooler)
-	poolerAsk   sync.Mutex  // one asks at a time
+	// inDoubt settles the writes that a lost PostgreSQL connection leaves
+	// in doubt, for the check-run writer and the ping writer.
+	inDoubt *indoubt.Settler
+	// schedules caches parsed schedules for the watchdog and job reads.
+	schedules ScheduleCache
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps
@@ -37,8 +36,12 @@ func NewStore(db *gorm.DB, dialect Dialect, now func() time.Time) *Store {
 	// GORM stamps UpdatedAt itself on Save; let it read the store's clock so
 	// that every timestamp follows an injected clock.
 	db = db.Session(&gorm.Session{NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) }})
-	return &Store{db: db, dialect: dialect, now: now}
+	return &Store{db: db, dialect: dialect, now: now, inDoubt: indoubt.New(db, dialect == Postgres)}
 }
+
+// InDoubt returns what settles the store's writes in doubt (see package
+// indoubt).
+func (s *Store) InDoubt() *indoubt.Settler { return s.inDoubt }
 
 // DB returns the underlying handle, for migrations and health checks.
 func (s *Store) DB() *gorm.DB { return s.db }

@@ -108,7 +108,9 @@ func run(dbFlag string, conns int, duration time.Duration, spread int, only stri
 	cfg.PingRateLimit = math.MaxInt // the load pings one job far faster than a cron job would, round after round
 	// By default (-history 0) every row is kept, so that rows can be
 	// counted against answers.
-	writer := store.NewPingWriter(models.PingWriterOptions{Log: log, History: history})
+	cfg.PingHistory = history
+	writer := app.NewPingWriter(cfg, store, log)
+	defer writer.Close()
 	cpApp := app.New(cfg, app.Deps{Store: store, Log: log, PingWriter: writer})
 	cpAddr, err := serve(cpApp)
 	if err != nil {

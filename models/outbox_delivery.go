@@ -48,7 +48,13 @@ func (s *Store) Deliveries(ns []Notification) ([]Delivery, error) {
 		func() error { return translate(s.db.Where("id IN ?", chIDs).Find(&chans).Error, "load channels") },
 		func() error { return translate(s.db.Where("id IN ?", flipIDs).Find(&flips).Error, "load flips") },
 		func() error {
-			return translate(s.db.Where("id IN (?)", s.db.Raw(jobsOfFlips, flipIDs)).Find(&jobs).Error, "load jobs")
+			if err := s.db.Where("id IN (?)", s.db.Raw(jobsOfFlips, flipIDs)).Find(&jobs).Error; err != nil {
+				return translate(err, "load jobs")
+			}
+			for i := range jobs {
+				s.deriveNextRun(&jobs[i])
+			}
+			return nil
 		},
 		func() error {
 			return translate(s.db.Where("id IN (SELECT project_id FROM jobs WHERE id IN (?))", s.db.Raw(jobsOfFlips, flipIDs)).

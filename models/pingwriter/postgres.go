@@ -1,4 +1,4 @@
-package models
+package pingwriter
 
 import (
 	"context"
@@ -9,13 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/indoubt"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// The PostgreSQL fast path of the ping writer.
+// The PostgreSQL fast path of the ping writer (its statement: pgWrite).
 //
 // With a transaction per batch (BEGIN, SELECT … FOR UPDATE, INSERT, UPDATE,
 // COMMIT) a batch costs five round trips, and with at most a connection's
@@ -37,50 +40,30 @@ import (
 // watchdog or the transactional path.
 //
 // The job update sets no indexed column unless it must (alert_at only as
-// jobChange.settle says; next_run_at never, see Job.deriveNextRun), so
-// PostgreSQL can update the row in place (HOT) without touching any of the
-// jobs' six indexes: over 1,000 jobs that was ~45 µs per job row before and
-// ~17 µs after on this project's machine.
+// jobChange.settle says; next_run_at never: the store derives it when a job
+// is read), so PostgreSQL can update the row in place (HOT) without touching
+// any of the jobs' indexes (BENCHMARKS.md, Pings, has what that saves).
 //
 // A batch that would flip a job, or whose compare-and-set fails because
 // someone else (the watchdog, the checker, an API edit) changed a job,
 // goes through the transactional path instead.
 
-const pgJobsByTokenSQL = `SELECT ` + pingJobColumns + `, xmin::text FROM jobs WHERE ping_token = ANY($1::text[])`
-
-const pgFindStartSQL = `SELECT created_at FROM pings WHERE job_id = $1 AND rid = $2 AND kind = 'start' ORDER BY n DESC LIMIT 1`
-
-const pgWriteSQL = `WITH v AS (
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[],
-			$6::timestamptz[], $7::text[], $8::text[], $9::boolean[], $10::timestamptz[])
-			AS v(id, x, c, a, p, s, st, ls, wa, al)),
-	upd AS (
-		UPDATE jobs SET ping_count = v.c, last_activity_at = v.a, last_ping_at = v.p, last_start_at = v.s,
-			status = v.st, last_status = v.ls, alert_at = CASE WHEN v.wa THEN v.al ELSE jobs.alert_at END
-		FROM v WHERE jobs.id = v.id AND jobs.xmin::text = v.x
-		RETURNING jobs.xmin::text AS x),
-	ins AS (
-		INSERT INTO pings (job_id, n, kind, exit_status, rid, body, body_size, method, remote_addr, user_agent, duration_ms, created_at)
-		SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[], $14::integer[], $15::text[], $16::text[],
-			$17::integer[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::timestamptz[]))
-	SELECT 1 / (count(*) = $23)::int, max(x) FROM upd`
-
 // sqlstateDivisionByZero is how pgWriteSQL fails when a job did not match.
 const sqlstateDivisionByZero = "22012"
 
 type cachedPingJob struct {
-	job  Job
+	job  models.Job
 	xmin string
 }
 
 type postgresFast struct {
-	w       *PingWriter
-	conn    *heldConn // nil until the first batch, and after an error
-	backend backend   // the server process behind conn
+	w       *Writer
+	conn    *heldConn       // nil until the first batch, and after an error
+	backend indoubt.Backend // the server process behind conn
 	cache   map[string]cachedPingJob
 }
 
-func newPostgresFast(w *PingWriter) *postgresFast {
+func newPostgresFast(w *Writer) *postgresFast {
 	return &postgresFast{w: w, cache: map[string]cachedPingJob{}}
 }
 
@@ -92,7 +75,7 @@ func (f *postgresFast) close() { f.release(nil) }
 // scan, so the session forbids those joins; and it plans the statement once
 // (a custom plan per batch was a sixth of the server's time).
 func (f *postgresFast) acquire() error {
-	conn, err := f.w.store.holdConn("SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan", "RESET ALL")
+	conn, err := f.w.holdConn("SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan", "RESET ALL")
 	if err != nil {
 		return err
 	}
@@ -106,16 +89,16 @@ func (f *postgresFast) acquire() error {
 }
 
 // identify records the server process behind the writer's connection, for
-// PingWriter.inDoubt, unless PostgreSQL is behind a pooler (see
-// Store.identify).
+// Writer.inDoubt, unless PostgreSQL is behind a pooler (see
+// indoubt.Settler.Identify).
 func (f *postgresFast) identify() error {
-	b, changed, err := f.w.store.identify(f.conn.Conn)
+	b, changed, err := f.w.settler.Identify(f.conn.Conn)
 	if err != nil {
 		return err
 	}
 	if changed {
 		f.w.log.Info("PostgreSQL behind a pooler that lends server connections per transaction: the server process of a lost write cannot be ended",
-			slog.Bool("pooled", f.w.store.pooled.Load()))
+			slog.Bool("pooled", f.w.settler.Pooled()))
 	}
 	f.backend = b
 	return nil
@@ -151,7 +134,7 @@ func (f *postgresFast) commit(batch []*pendingPing) error {
 		return err
 	})
 	if err != nil || !stored {
-		err = withBackend(err, f.backend)
+		err = indoubt.WithBackend(err, f.backend)
 		f.forget(batch)
 		var pgErr *pgconn.PgError
 		switch {
@@ -252,12 +235,10 @@ func (f *postgresFast) load(ctx context.Context, conn *pgx.Conn, tokens []string
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var j Job
 		var xmin string
-		if err := rows.Scan(&j.ID, &j.PingToken, &j.Schedule, &j.Timezone, &j.Heartbeat, &j.HeartbeatTolerance,
-			&j.Paused, &j.Status, &j.LastStatus, &j.PingCount, &j.LastActivityAt, &j.LastPingAt, &j.LastStartAt,
-			&j.NextRunAt, &j.AlertAt, &j.URL, &xmin); err != nil {
-			return fmt.Errorf("read job: %w", err)
+		j, err := models.ScanPingJob(rows.Scan, &xmin)
+		if err != nil {
+			return err
 		}
 		jobs[j.PingToken] = newJobChange(&j)
 		xmins[j.ID] = xmin

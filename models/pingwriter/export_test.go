@@ -1,5 +1,5 @@
-package models
+package pingwriter
 
 // PGWriteSQL is the PostgreSQL fast path's statement, for tests that must
 // recognise it on the wire.
-const PGWriteSQL = pgWriteSQL
+var PGWriteSQL = pgWriteSQL

@@ -1,4 +1,4 @@
-package models
+package pingwriter
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/cronpulse/cronpulse/models"
 )
 
 // The SQLite fast path of the ping writer.
@@ -15,7 +17,7 @@ import (
 // connection: it takes it from the store's pool when the first batch comes
 // and gives it back when the writer closes. On it, its statements are
 // prepared once (the pure-Go driver parses a statement on every Exec
-// otherwise, which was a third of the writer's time), each batch is one
+// otherwise), each batch is one
 // BEGIN IMMEDIATE … COMMIT with its pings inserted and its jobs updated in
 // statements of many rows (chunkedStmt), and the job rows it needs come
 // from a copy of the rows it last wrote:
@@ -33,10 +35,8 @@ import (
 // only grow (past a gigabyte in a 20-second load test); the writer's own
 // connection checkpoints too, past writerWALPages, and as the background
 // has copied most of the log by then, that takes little and lets the WAL
-// start over (it stays under ~70 MB). Against SQLite's default (the
-// committing connection checkpoints past 1,000 pages), pingload, medians of
-// 4 interleaved runs: 1 job 0.44x -> 0.47x of the no-op, 1,000 jobs 0.19x
-// -> 0.22x, p99 17.7 -> 16.1 ms.
+// start over (it stays small). BENCHMARKS.md (Pings) has what this gained
+// over SQLite's default of checkpointing on the committing connection.
 
 // checkpointEvery is how often the background checkpointer runs while
 // batches are committed.
@@ -62,22 +62,9 @@ const writerCacheKiB = 64 << 10
 // back before the connection returns to the pool.
 const defaultCacheSize = -2000
 
-const sqliteJobByTokenSQL = `SELECT ` + pingJobColumns + ` FROM jobs WHERE ping_token = ?`
-
 // The batch's writes go in statements of many rows each (a VALUES list of
-// a power of two rows, up to 64), each size prepared once: a statement per
-// row cost ~15% more per ping on one job.
-const (
-	sqliteInsertPingsSQL = `INSERT INTO pings (job_id, n, kind, exit_status, rid, body, body_size, method, remote_addr, user_agent, duration_ms, created_at)
-		VALUES %s`
-	// Two job updates: alert_at is indexed, and SQLite maintains the
-	// indexes of every column a statement sets, changed or not.
-	sqliteUpdateJobsSQL = `UPDATE jobs SET ping_count = v.column2, last_activity_at = v.column3, last_ping_at = v.column4,
-		last_start_at = v.column5, status = v.column6, last_status = v.column7 FROM (VALUES %s) AS v WHERE jobs.id = v.column1`
-	sqliteUpdateJobsAlertSQL = `UPDATE jobs SET ping_count = v.column2, last_activity_at = v.column3, last_ping_at = v.column4,
-		last_start_at = v.column5, status = v.column6, last_status = v.column7, alert_at = v.column8
-		FROM (VALUES %s) AS v WHERE jobs.id = v.column1`
-)
+// a power of two rows, up to maxChunk), each size prepared once: fewer
+// statements per ping than one a row (BENCHMARKS.md, Pings).
 
 // maxChunk is the most rows one statement takes.
 const maxChunk = 64
@@ -106,10 +93,10 @@ func (c *chunkedStmt) exec(ctx context.Context, conn *heldConn, rows []any) (int
 		}
 		st, ok := c.byN[n]
 		if !ok {
-			q := fmt.Sprintf(c.format, valueRows(n, cols))
+			q := fmt.Sprintf(c.format, models.ValueRows(n, cols))
 			var err error
 			if st, err = conn.PrepareContext(ctx, q); err != nil {
-				return changed, fmt.Errorf("prepare %q for %d rows: %w", firstWords(q), n, err)
+				return changed, fmt.Errorf("prepare %q for %d rows: %w", models.FirstWords(q), n, err)
 			}
 			c.byN[n] = st
 		}
@@ -136,22 +123,22 @@ func (c *chunkedStmt) close() {
 }
 
 type sqliteFast struct {
-	w     *PingWriter
+	w     *Writer
 	conn  *heldConn // nil until the first batch, and after an error
 	stmts struct {
 		begin, commit, version, job, start, prune *sql.Stmt
 		insert, update, updateAlert               *chunkedStmt
 	}
-	version int64          // data_version when the copies were last known current
-	cache   map[string]Job // ping token → the job's row as this connection last wrote it
+	version int64                 // data_version when the copies were last known current
+	cache   map[string]models.Job // ping token → the job's row as this connection last wrote it
 
 	committed chan struct{} // a batch was committed: there is WAL to copy
 	stop      chan struct{} // closed at close: the checkpointer ends
 	stopped   chan struct{} // closed when it has
 }
 
-func newSQLiteFast(w *PingWriter) *sqliteFast {
-	f := &sqliteFast{w: w, cache: map[string]Job{},
+func newSQLiteFast(w *Writer) *sqliteFast {
+	f := &sqliteFast{w: w, cache: map[string]models.Job{},
 		committed: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go f.checkpointer()
 	return f
@@ -180,7 +167,7 @@ func (f *sqliteFast) checkpointer() {
 			return
 		case <-t.C:
 		}
-		if err := f.w.store.db.Exec("PRAGMA wal_checkpoint(PASSIVE)").Error; err != nil {
+		if err := f.w.db.Exec("PRAGMA wal_checkpoint(PASSIVE)").Error; err != nil {
 			f.w.log.Warn("wal checkpoint", slog.Any("error", err))
 		}
 	}
@@ -188,7 +175,7 @@ func (f *sqliteFast) checkpointer() {
 
 // acquire takes the writer's connection and prepares its statements.
 func (f *sqliteFast) acquire() error {
-	conn, err := f.w.store.holdConn(
+	conn, err := f.w.holdConn(
 		fmt.Sprintf("PRAGMA cache_size = %d; PRAGMA wal_autocheckpoint = %d", -writerCacheKiB, writerWALPages),
 		fmt.Sprintf("PRAGMA cache_size = %d; PRAGMA wal_autocheckpoint = %d", defaultCacheSize, defaultWALPages))
 	if err != nil {
@@ -208,12 +195,12 @@ func (f *sqliteFast) acquire() error {
 	} {
 		if *p.dst, err = conn.PrepareContext(context.Background(), p.sql); err != nil {
 			f.release(err)
-			return fmt.Errorf("prepare %q: %w", firstWords(p.sql), err)
+			return fmt.Errorf("prepare %q: %w", models.FirstWords(p.sql), err)
 		}
 	}
-	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, 12)
-	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, 7)
-	f.stmts.updateAlert = newChunkedStmt(sqliteUpdateJobsAlertSQL, 8)
+	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, len(models.PingColumns))
+	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, len(jobRowColumns)-1)
+	f.stmts.updateAlert = newChunkedStmt(sqliteUpdateJobsAlertSQL, len(jobRowColumns))
 	clear(f.cache)
 	return nil
 }
@@ -302,7 +289,7 @@ func (f *sqliteFast) write(batch []*pendingPing) error {
 		if err != nil {
 			return fmt.Errorf("load job: %w", err)
 		}
-		found, err := scanPingJobs(rows, 1)
+		found, err := models.ScanPingJobs(rows, 1)
 		if err != nil {
 			return err
 		}
@@ -326,10 +313,9 @@ func (f *sqliteFast) write(batch []*pendingPing) error {
 	if len(bp.flips) > 0 {
 		return errFlip
 	}
-	args := make([]any, 0, 12*len(bp.rows))
+	args := make([]any, 0, len(models.PingColumns)*len(bp.rows))
 	for _, p := range bp.rows {
-		args = append(args, p.JobID, p.N, p.Kind, p.ExitStatus, p.RID, p.Body, p.BodySize,
-			p.Method, p.RemoteAddr, p.UserAgent, p.DurationMs, s.ts(&p.CreatedAt))
+		args = append(args, s.PingRow(p)...)
 	}
 	if _, err := f.stmts.insert.exec(ctx, f.conn, args); err != nil {
 		return fmt.Errorf("insert %d pings: %w", len(bp.rows), err)
@@ -337,9 +323,9 @@ func (f *sqliteFast) write(batch []*pendingPing) error {
 	var hot, alert []any
 	for _, c := range bp.changed {
 		j := c.job
-		row := []any{j.ID, j.PingCount, s.ts(j.LastActivityAt), s.ts(j.LastPingAt), s.ts(j.LastStartAt), j.Status, j.LastStatus}
+		row := s.PingedJobRow(j)
 		if c.writeAlert {
-			alert = append(append(alert, row...), s.ts(j.AlertAt))
+			alert = append(append(alert, row...), s.BatchTime(j.AlertAt))
 		} else {
 			hot = append(hot, row...)
 		}
