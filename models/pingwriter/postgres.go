@@ -72,8 +72,9 @@ func (f *postgresFast) close() { f.release(nil) }
 // acquire takes the writer's connection. The join of the batch with the
 // jobs must probe the primary key, never scan the table: the planner,
 // guessing the arrays' length, may pick a hash join over a sequential
-// scan, so the session forbids those joins; and it plans the statement once
-// (a custom plan per batch was a sixth of the server's time).
+// scan, so the session forbids those joins; and it plans the statement once,
+// as a custom plan per batch costs the server more than the plan saves
+// (BENCHMARKS.md, Pings).
 func (f *postgresFast) acquire() error {
 	conn, err := f.w.holdConn("SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan", "RESET ALL")
 	if err != nil {

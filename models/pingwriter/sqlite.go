@@ -17,10 +17,9 @@ import (
 // connection: it takes it from the store's pool when the first batch comes
 // and gives it back when the writer closes. On it, its statements are
 // prepared once (the pure-Go driver parses a statement on every Exec
-// otherwise), each batch is one
-// BEGIN IMMEDIATE … COMMIT with its pings inserted and its jobs updated in
-// statements of many rows (chunkedStmt), and the job rows it needs come
-// from a copy of the rows it last wrote:
+// otherwise), each batch is one BEGIN IMMEDIATE … COMMIT with its pings
+// inserted and its jobs updated in statements of many rows (chunkedStmt),
+// and the job rows it needs come from a copy of the rows it last wrote:
 // PRAGMA data_version, read inside the write lock, tells whether any other
 // connection has committed since (the watchdog, the checker, an API edit,
 // the transactional path), and if so the copies are dropped and the rows
@@ -32,7 +31,7 @@ import (
 // checkpointEvery while batches are committed, which does not stop the
 // writer and copies a page once however many batches rewrote it. A passive
 // checkpoint alone never catches up with a busy writer, so the WAL would
-// only grow (past a gigabyte in a 20-second load test); the writer's own
+// only grow without bound under load; the writer's own
 // connection checkpoints too, past writerWALPages, and as the background
 // has copied most of the log by then, that takes little and lets the WAL
 // start over (it stays small). BENCHMARKS.md (Pings) has what this gained
