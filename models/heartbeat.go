@@ -188,6 +188,23 @@ func (s *Store) DueHeartbeats(now time.Time, limit int) ([]Job, error) {
 	return scanPingJobs(rows, limit)
 }
 
+// pgHeartbeatWriters is how many ApplyHeartbeats transactions are worth
+// running at once on PostgreSQL.
+const pgHeartbeatWriters = 4
+
+// HeartbeatWriters returns how many ApplyHeartbeats calls on disjoint jobs
+// are worth running at once. PostgreSQL takes concurrent writers, and a
+// flip costs round trips rather than CPU there, so a few transactions in
+// parallel finish sooner (each locks its rows in id order: no deadlock).
+// SQLite has one writer at a time; parallel transactions would only queue
+// on its lock, so it is 1.
+func (s *Store) HeartbeatWriters() int {
+	if s.dialect == Postgres {
+		return pgHeartbeatWriters
+	}
+	return 1
+}
+
 // HeartbeatResult counts what ApplyHeartbeats did.
 type HeartbeatResult struct {
 	Updated int // jobs written (status or deadline changed)
