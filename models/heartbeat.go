@@ -242,8 +242,8 @@ var applyHeartbeatsSQL = map[Dialect]string{
 // jobChange.settle) just gets its real next deadline, and for that a ping
 // in between that changed neither status, alertAt nor an open run does not
 // matter: such a ping only moves the deadlines later, so the deadline
-// computed without it is still a lower bound. Without this, a job pinged
-// many times a second was skipped at every tick and stayed first in line
+// computed without it is still a lower bound. Otherwise a job pinged many
+// times a second would be skipped at every tick and stay first in line
 // among the due jobs. All jobs go in one UPDATE (the batch as one JSON
 // parameter, as the ping writer's transactional path does); on PostgreSQL
 // their rows are first locked in id order, the order every writer of jobs
