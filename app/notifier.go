@@ -15,9 +15,8 @@ const notifierConns = 4
 // write lock holds a pooled connection while it waits, so a burst of flips
 // (or pings, or API writes) can hold the whole shared pool, and alerts
 // would wait behind the very flips they announce. With connections of its
-// own the notifier's reads (and its occasional claims) go through at once:
-// in bench/notifybench, 1,000 flips from 32 writers, p99 flip-to-delivery
-// went from 531 ms to 84 ms on SQLite. The returned func closes the pool.
+// own the notifier's reads (and its occasional claims) go through at once
+// (BENCHMARKS.md, Notifications). The returned func closes the pool.
 func (s *Service) openNotifierStore() (*models.Store, func(), error) {
 	db, dialect, err := models.Open(s.Config.DatabaseURL, s.Log)
 	if err != nil {

@@ -9,14 +9,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cronpulse/cronpulse/models"
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 )
 
 // Options configures the engine.
 type Options struct {
-	Store *models.Store
+	Store Store // a *models.Store in production
 	Log   *slog.Logger
 	// Clock drives the scheduler and every "now" of the engine; tests pass a
 	// clockwork.FakeClock. nil means the real clock.
@@ -33,7 +32,7 @@ type Options struct {
 // Engine runs the scheduler. Create it with New, then Start and Stop.
 type Engine struct {
 	opt   Options
-	store *models.Store
+	store Store
 	log   *slog.Logger
 	clock clockwork.Clock
 	sched gocron.Scheduler

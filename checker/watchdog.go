@@ -54,15 +54,9 @@ func (e *Engine) startWatchdog(ctx context.Context) error {
 // indexed query.
 func (e *Engine) CheckHeartbeats(ctx context.Context) (models.HeartbeatResult, error) {
 	now := e.now()
-	// PostgreSQL takes concurrent writers, and a flip costs round trips
-	// rather than CPU there, so due jobs are split over a few transactions
-	// in parallel (disjoint rows, each locked in id order: no deadlock).
-	// SQLite has one writer at a time; parallel transactions would only
-	// queue on its lock.
-	workers := 1
-	if e.store.Dialect() == models.Postgres {
-		workers = watchdogWorkers
-	}
+	// Due jobs are split over as many transactions in parallel as the
+	// store says are worth running (disjoint rows: no deadlock).
+	workers := max(1, e.store.HeartbeatWriters())
 	var total models.HeartbeatResult
 	for round := 0; round < watchdogMaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
@@ -92,10 +86,6 @@ func (e *Engine) CheckHeartbeats(ctx context.Context) (models.HeartbeatResult, e
 	}
 	return total, nil
 }
-
-// watchdogWorkers is how many transactions apply due jobs at once on
-// PostgreSQL.
-const watchdogWorkers = 4
 
 // applyParallel applies jobs in chunks of at most watchdogBatch, up to
 // workers chunks at a time, and sums the results.

@@ -8,8 +8,8 @@ package migrations
 // column a ping batch sets is work on every ping.
 //
 // On PostgreSQL the foreign key from pings to jobs goes: its check is a
-// query per inserted ping (a row trigger), and it was a quarter of the
-// server's time per ping batch. The ping writer keeps the reference on its
+// query per inserted ping (a row trigger), a large share of the server's
+// time per ping batch. The ping writer keeps the reference on its
 // own: each batch updates (fast path) or locks (transactional path) the
 // row of every job it stores pings for, in the same transaction, so no
 // ping is stored for a job that is gone, and deleting a job or a project

@@ -23,9 +23,10 @@ const (
 // Permissions lists every permission a key may hold.
 var Permissions = []string{PermReadProjects, PermWriteProjects, PermReadJobs, PermWriteJobs, PermAll}
 
-// Key format: "cpk_" + 8 characters of public prefix (the lookup key) + 32
-// characters of secret, all base-62: 190 random bits in all, of which the
-// secret alone carries 190 - 47 = 143.
+// Key format: "cpk_" + 8 characters of public prefix (the lookup key) + 24
+// characters of secret, all base-62 (about 5.95 bits each): 32 random
+// characters, about 190 bits in all, of which the secret alone carries
+// about 143 (the prefix is stored in the clear).
 const (
 	keyPrefix    = "cpk_"
 	keyIDLen     = 8
@@ -34,8 +35,8 @@ const (
 )
 
 // APIKey is a credential for the REST API. Only a SHA-256 hash of the key is
-// stored: the key is 143+ random bits, so a slow password hash would add
-// cost to every request and no protection.
+// stored: its secret alone is about 143 random bits, so a slow password
+// hash would add cost to every request and no protection.
 type APIKey struct {
 	ID          string     `json:"id" gorm:"primaryKey"`
 	Name        string     `json:"name"`

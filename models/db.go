@@ -43,10 +43,9 @@ func IsPostgresURL(url string) bool {
 // cannot. Temporary files (statement journals, sorts) stay in memory.
 //
 // The SQLite driver is modernc.org/sqlite (pure Go, no cgo) through the
-// libtnb/sqlite GORM dialector. It replaced glebarez/sqlite, whose fork of
-// an older modernc.org/sqlite (SQLite 3.41) parsed a statement again on
-// every execution even when prepared; the ping writer alone went from 20k
-// to 28k pings/s on one job with the swap.
+// libtnb/sqlite GORM dialector rather than glebarez/sqlite, whose older fork
+// of the driver parses a prepared statement again on every execution
+// (BENCHMARKS.md, Pings).
 func Open(url string, log *slog.Logger) (*gorm.DB, Dialect, error) {
 	cfg := &gorm.Config{
 		Logger:                 newGormLogger(log),

@@ -189,6 +189,23 @@ func (s *Store) DueHeartbeats(now time.Time, limit int) ([]Job, error) {
 	return ScanPingJobs(rows, limit)
 }
 
+// pgHeartbeatWriters is how many ApplyHeartbeats transactions are worth
+// running at once on PostgreSQL.
+const pgHeartbeatWriters = 4
+
+// HeartbeatWriters returns how many ApplyHeartbeats calls on disjoint jobs
+// are worth running at once. PostgreSQL takes concurrent writers, and a
+// flip costs round trips rather than CPU there, so a few transactions in
+// parallel finish sooner (each locks its rows in id order: no deadlock).
+// SQLite has one writer at a time; parallel transactions would only queue
+// on its lock, so it is 1.
+func (s *Store) HeartbeatWriters() int {
+	if s.dialect == Postgres {
+		return pgHeartbeatWriters
+	}
+	return 1
+}
+
 // HeartbeatResult counts what ApplyHeartbeats did.
 type HeartbeatResult struct {
 	Updated int // jobs written (status or deadline changed)
@@ -226,8 +243,8 @@ var applyHeartbeatsSQL = map[Dialect]string{
 // jobChange.settle) just gets its real next deadline, and for that a ping
 // in between that changed neither status, alertAt nor an open run does not
 // matter: such a ping only moves the deadlines later, so the deadline
-// computed without it is still a lower bound. Without this, a job pinged
-// many times a second was skipped at every tick and stayed first in line
+// computed without it is still a lower bound. Otherwise a job pinged many
+// times a second would be skipped at every tick and stay first in line
 // among the due jobs. All jobs go in one UPDATE (the batch as one JSON
 // parameter, as the ping writer's transactional path does); on PostgreSQL
 // their rows are first locked in id order, the order every writer of jobs

@@ -418,3 +418,15 @@ func TestWatchdogRefreshRacingPings(t *testing.T) {
 		assert.Len(t, h.Flips(), 1)
 	})
 }
+
+// TestHeartbeatWriters: SQLite takes one writer at a time, so the watchdog
+// gets one transaction there and several on PostgreSQL.
+func TestHeartbeatWriters(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, store *models.Store) {
+		if store.Dialect() == models.Postgres {
+			assert.Greater(t, store.HeartbeatWriters(), 1)
+		} else {
+			assert.Equal(t, 1, store.HeartbeatWriters())
+		}
+	})
+}

@@ -166,7 +166,7 @@ func ValidateJob(j *Job) error {
 		return invalid("body", "must be at most %d bytes", MaxBodySize)
 	}
 	// PostgreSQL text cannot hold NUL; refusing it on both databases keeps
-	// them alike (found by FuzzJobBodies: it was a 500 on PostgreSQL).
+	// them alike (FuzzJobBodies covers it).
 	if j.Body != nil && strings.ContainsRune(*j.Body, 0) {
 		return invalid("body", "must not contain NUL characters")
 	}
