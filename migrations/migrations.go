@@ -19,7 +19,8 @@ type Migration struct {
 	Version int
 	Name    string
 	// SQL is a list of statements with placeholders: {{id}} for an
-	// auto-incrementing 64-bit primary key, {{ts}} for a timestamp.
+	// auto-incrementing 64-bit primary key, {{ts}} for a timestamp,
+	// {{without_rowid}} after a table stored in its key's order (SQLite).
 	SQL []string
 	// Postgres lists statements run after SQL on PostgreSQL only, for the
 	// rare change that one database needs and the other does not; the
@@ -35,16 +36,20 @@ var All = []Migration{
 	checkDue,
 	notifications,
 	pingWrites,
+	stats,
 }
 
 var placeholders = map[string]map[string]string{
 	"sqlite": {
 		"{{id}}": "INTEGER PRIMARY KEY AUTOINCREMENT",
 		"{{ts}}": "datetime",
+		// Keyed tables whose key is the whole point: stored in key order.
+		"{{without_rowid}}": "WITHOUT ROWID",
 	},
 	"postgres": {
-		"{{id}}": "BIGSERIAL PRIMARY KEY",
-		"{{ts}}": "timestamptz",
+		"{{id}}":            "BIGSERIAL PRIMARY KEY",
+		"{{ts}}":            "timestamptz",
+		"{{without_rowid}}": "",
 	},
 }
 

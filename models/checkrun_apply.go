@@ -14,6 +14,7 @@ import (
 // checkState is the part of a job a check run changes.
 type checkState struct {
 	ID                  string
+	ProjectID           string
 	Status              string
 	ConsecutiveFailures int
 	FailureThreshold    int
@@ -26,7 +27,8 @@ type checkState struct {
 
 // applyRuns moves the runs' jobs on, in the order of the runs: lastStatus,
 // lastActivityAt, the consecutive failure count and, through the status
-// machine, the status with its flip. It returns the runs whose job exists.
+// machine, the status with its flip; and it adds the runs to their jobs'
+// and projects' rollups. It returns the runs whose job exists.
 //
 // The jobs are read first and locked for the rest of the transaction
 // (PostgreSQL: FOR UPDATE; SQLite: the write lock every transaction takes
@@ -43,12 +45,14 @@ func (s *Store) applyRuns(tx *gorm.DB, runs []*CheckRun) ([]*CheckRun, error) {
 	var setStatus *sql.Stmt
 	keep := make([]*CheckRun, 0, len(runs))
 	order := make([]*checkState, 0, len(states))
+	var rollups Rollups
 	for _, r := range runs {
 		st := states[r.JobID]
 		if st == nil {
 			continue // deleted since it was checked
 		}
 		keep = append(keep, r)
+		rollups.Add(st.ID, st.ProjectID, r.CreatedAt, r.Result, &r.ResponseTimeMs)
 		if st.lastStatus == "" {
 			order = append(order, st)
 		}
@@ -87,6 +91,9 @@ func (s *Store) applyRuns(tx *gorm.DB, runs []*CheckRun) ([]*CheckRun, error) {
 			}
 		}
 	}
+	if err := s.AddRollups(tx, &rollups); err != nil {
+		return nil, err
+	}
 	if len(order) == 0 {
 		return keep, nil
 	}
@@ -119,7 +126,7 @@ func (s *Store) lockCheckStates(tx *gorm.DB, runs []*CheckRun) (map[string]*chec
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), stmtChunk)]
 		ids = ids[len(chunk):]
-		q := tx.Table("jobs").Select("id, status, consecutive_failures, failure_threshold, heartbeat, paused").
+		q := tx.Table("jobs").Select("id, project_id, status, consecutive_failures, failure_threshold, heartbeat, paused").
 			Where("id IN ?", chunk)
 		if s.dialect == Postgres {
 			// In id order, so that two transactions locking overlapping

@@ -155,7 +155,13 @@ func (s *Store) CreateJob(j *Job) error {
 		if err := requireProject(tx, j.ProjectID); err != nil {
 			return err
 		}
-		return translate(tx.Create(j).Error, "create job")
+		if err := tx.Create(j).Error; err != nil {
+			return translate(err, "create job")
+		}
+		if j.Paused {
+			return startPause(tx, j.ID, j.CreatedAt)
+		}
+		return nil
 	})
 }
 
@@ -250,9 +256,15 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 		switch {
 		case j.Paused && !before.Paused:
 			j.Status = StatusPaused
+			if err := startPause(tx, j.ID, now); err != nil {
+				return err
+			}
 		case !j.Paused && before.Paused:
 			j.Status = StatusNew
 			j.ConsecutiveFailures = 0
+			if err := endPause(tx, j.ID, now); err != nil {
+				return err
+			}
 		}
 		if before.Paused && !j.Paused {
 			j.LastStartAt = nil // a run left open before the pause is not watched after it
@@ -269,8 +281,9 @@ func (s *Store) UpdateJob(id string, r *JobRequest) (*Job, error) {
 }
 
 // DeleteJob removes a job and its history: the database cascades to its
-// check runs, flips and notifications; its pings are deleted here (see
-// deletePings).
+// check runs, flips, pauses and notifications; its pings and stats are
+// deleted here (see
+// deleteHistory).
 func (s *Store) DeleteJob(id string) error {
 	return s.db.Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("id = ?", id).Delete(&Job{})
@@ -280,22 +293,25 @@ func (s *Store) DeleteJob(id string) error {
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("job %s: %w", id, ErrNotFound)
 		}
-		return deletePings(tx, []string{id})
+		return deleteHistory(tx, []string{id})
 	})
 }
 
-// deletePings deletes the pings of jobs that tx has just deleted. Pings
-// have no foreign key on PostgreSQL (migration 5), so nothing cascades to
-// them there. Deleting the job rows first makes this complete: a ping
-// batch holds the rows of its jobs until it commits, so one that finished
-// before the job rows were deleted is visible to this later statement, and
-// one that comes after finds its job gone and stores nothing.
-func deletePings(tx *gorm.DB, jobIDs []string) error {
+// deleteHistory deletes the pings and the stats of jobs that tx has just
+// deleted. Pings have no foreign key on PostgreSQL (migration 5), and
+// stats none anywhere (migration 6), so nothing cascades to them. Deleting
+// the job rows first makes this complete: a ping batch holds the rows of
+// its jobs until it commits, so one that finished before the job rows were
+// deleted is visible to this later statement, and one that comes after
+// finds its job gone and stores nothing.
+func deleteHistory(tx *gorm.DB, jobIDs []string) error {
 	for len(jobIDs) > 0 {
 		chunk := jobIDs[:min(len(jobIDs), 500)]
 		jobIDs = jobIDs[len(chunk):]
-		if err := tx.Where("job_id IN ?", chunk).Delete(&Ping{}).Error; err != nil {
-			return fmt.Errorf("delete pings: %w", err)
+		for _, table := range []string{"pings", "stats_hourly", "stats_daily"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE job_id IN ?", chunk).Error; err != nil {
+				return fmt.Errorf("delete %s: %w", table, err)
+			}
 		}
 	}
 	return nil

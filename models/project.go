@@ -175,7 +175,7 @@ func (s *Store) UpdateProject(id string, r *ProjectRequest) (*Project, error) {
 
 // DeleteProject removes a project with its jobs (their runs and flips go
 // by the database's cascades, their pings are deleted here: see
-// deletePings) and its channels.
+// deleteHistory) and its channels.
 func (s *Store) DeleteProject(id string) error {
 	return s.db.Transaction(func(tx *gorm.DB) error {
 		// Lock the project first: a job created in it meanwhile (which
@@ -199,8 +199,11 @@ func (s *Store) DeleteProject(id string) error {
 		if err := tx.Raw("DELETE FROM jobs WHERE project_id = ? RETURNING id", id).Scan(&jobIDs).Error; err != nil {
 			return translate(err, "delete jobs of project "+id)
 		}
-		if err := deletePings(tx, jobIDs); err != nil {
+		if err := deleteHistory(tx, jobIDs); err != nil {
 			return err
+		}
+		if err := tx.Exec("DELETE FROM project_stats_hourly WHERE project_id = ?", id).Error; err != nil {
+			return translate(err, "delete stats of project "+id)
 		}
 		return translate(tx.Where("id = ?", id).Delete(&Project{}).Error, "delete project "+id)
 	})

@@ -32,6 +32,29 @@ func ColumnNames(cols []Column) string {
 	return strings.Join(names, ", ")
 }
 
+// JSONRows selects cols, by name, from a batch passed as one JSON parameter
+// (an array of rows, each an array of values in cols order): the statement
+// text is the same for one row or five hundred, so it is prepared once
+// whatever the batch. PostgreSQL casts each value from text.
+func JSONRows(postgres bool, cols []Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		switch {
+		case !postgres:
+			parts[i] = fmt.Sprintf("value->>%d AS %s", i, c.Name)
+		case c.PGType == "text":
+			parts[i] = fmt.Sprintf("v->>%d AS %s", i, c.Name)
+		default:
+			parts[i] = fmt.Sprintf("(v->>%d)::%s AS %s", i, c.PGType, c.Name)
+		}
+	}
+	from := "json_each(?)"
+	if postgres {
+		from = "json_array_elements(?::json) AS v"
+	}
+	return "SELECT " + strings.Join(parts, ", ") + " FROM " + from
+}
+
 // PingColumns are the columns of a stored ping, in the order of PingRow.
 var PingColumns = []Column{
 	{"job_id", "text"}, {"n", "bigint"}, {"kind", "text"}, {"exit_status", "integer"}, {"rid", "text"},
@@ -63,14 +86,14 @@ func (s *Store) PingedJobRow(j *Job) []any {
 // PingJobColumns are the job columns a ping reads or writes, and the
 // watchdog too; the rest (headers, tags, body, …) are neither loaded nor
 // decoded. ScanPingJob reads them.
-const PingJobColumns = `id, ping_token, schedule, timezone, heartbeat, heartbeat_tolerance, paused, status,
+const PingJobColumns = `id, project_id, ping_token, schedule, timezone, heartbeat, heartbeat_tolerance, paused, status,
 	last_status, ping_count, last_activity_at, last_ping_at, last_start_at, next_run_at, alert_at, url`
 
 // ScanPingJob reads a row of PingJobColumns, and then of extra, through
 // scan (the Scan of *sql.Rows, *sql.Row or pgx.Rows).
 func ScanPingJob(scan func(dest ...any) error, extra ...any) (Job, error) {
 	var j Job
-	dest := append([]any{&j.ID, &j.PingToken, &j.Schedule, &j.Timezone, &j.Heartbeat, &j.HeartbeatTolerance,
+	dest := append([]any{&j.ID, &j.ProjectID, &j.PingToken, &j.Schedule, &j.Timezone, &j.Heartbeat, &j.HeartbeatTolerance,
 		&j.Paused, &j.Status, &j.LastStatus, &j.PingCount, &j.LastActivityAt, &j.LastPingAt, &j.LastStartAt,
 		&j.NextRunAt, &j.AlertAt, &j.URL}, extra...)
 	if err := scan(dest...); err != nil {

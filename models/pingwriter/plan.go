@@ -52,6 +52,7 @@ type batchPlan struct {
 	rows    []*models.Ping // pings to insert, N and duration set
 	changed []*jobChange   // jobs to update, in the order first touched
 	flips   []models.Flip  // status changes across an alerting edge
+	rollups models.Rollups // the runs among the pings, by job and hour
 }
 
 // plan applies the batch's pings, in order, to the jobs they name (keyed
@@ -85,6 +86,7 @@ func (w *Writer) plan(batch []*pendingPing, jobs map[string]*jobChange, findStar
 			bp.flips = append(bp.flips, models.Flip{JobID: j.ID, FromStatus: from, ToStatus: j.Status, Reason: reason, CreatedAt: ping.CreatedAt})
 		}
 		bp.rows = append(bp.rows, ping)
+		bp.rollups.AddPing(j, ping)
 		if !touched[j.ID] {
 			touched[j.ID] = true
 			bp.changed = append(bp.changed, c)

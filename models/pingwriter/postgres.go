@@ -282,8 +282,12 @@ func (f *postgresFast) args(bp batchPlan, xmins map[string]string) []any {
 			dur[i] = pgtype.Int8{Int64: *p.DurationMs, Valid: true}
 		}
 	}
-	return []any{jid, jx, cnt, act, last, strt, st, ls, wa, al,
+	args := []any{jid, jx, cnt, act, last, strt, st, ls, wa, al,
 		pj, n, kind, exit, rid, body, size, method, addr, ua, dur, at, int64(nj)}
+	for i := range models.RollupTables {
+		args = append(args, bp.rollups.Arrays(i)...)
+	}
+	return args
 }
 
 // pgTime is t as a nullable timestamptz.

@@ -32,29 +32,6 @@ func setList(cols []models.Column, val func(i int, c models.Column) string) stri
 // fromV is the value of column c in the row source v.
 func fromV(_ int, c models.Column) string { return "v." + c.Name }
 
-// jsonRows selects cols, by name, from a batch passed as one JSON parameter
-// (an array of rows, each an array of values in cols order): the statement
-// text is the same for one row or five hundred, so it is prepared once
-// whatever the batch. PostgreSQL casts each value from text.
-func jsonRows(postgres bool, cols []models.Column) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		switch {
-		case !postgres:
-			parts[i] = fmt.Sprintf("value->>%d AS %s", i, c.Name)
-		case c.PGType == "text":
-			parts[i] = fmt.Sprintf("v->>%d AS %s", i, c.Name)
-		default:
-			parts[i] = fmt.Sprintf("(v->>%d)::%s AS %s", i, c.PGType, c.Name)
-		}
-	}
-	from := "json_each(?)"
-	if postgres {
-		from = "json_array_elements(?::json) AS v"
-	}
-	return "SELECT " + strings.Join(parts, ", ") + " FROM " + from
-}
-
 // unnestArrays writes the typed array parameters of cols, numbered from
 // first: "$1::text[], $2::bigint[]".
 func unnestArrays(first int, cols []models.Column) string {
@@ -78,14 +55,14 @@ var jobRowColumns = append(append([]models.Column{idColumn}, models.PingedJobCol
 // The transactional path's statements (tx.go).
 var (
 	txInsertPingsSQL = map[bool]string{
-		false: insertPings(jsonRows(false, models.PingColumns)),
-		true:  insertPings(jsonRows(true, models.PingColumns)),
+		false: insertPings(models.JSONRows(false, models.PingColumns)),
+		true:  insertPings(models.JSONRows(true, models.PingColumns)),
 	}
 	// txUpdateJobsSQL writes alert_at as settle left it: the stored value
 	// when it need not move.
 	txUpdateJobsSQL = map[bool]string{
-		false: "UPDATE jobs SET " + setList(jobRowColumns[1:], fromV) + " FROM (" + jsonRows(false, jobRowColumns) + ") AS v WHERE jobs.id = v.id",
-		true:  "UPDATE jobs SET " + setList(jobRowColumns[1:], fromV) + " FROM (" + jsonRows(true, jobRowColumns) + ") AS v WHERE jobs.id = v.id",
+		false: "UPDATE jobs SET " + setList(jobRowColumns[1:], fromV) + " FROM (" + models.JSONRows(false, jobRowColumns) + ") AS v WHERE jobs.id = v.id",
+		true:  "UPDATE jobs SET " + setList(jobRowColumns[1:], fromV) + " FROM (" + models.JSONRows(true, jobRowColumns) + ") AS v WHERE jobs.id = v.id",
 	}
 	// txJobsByTokenSQL loads the jobs of a batch; on PostgreSQL it locks
 	// their rows (the watchdog and the HTTP checker update the same jobs,
@@ -114,7 +91,21 @@ var (
 	sqliteUpdateJobsSQL      = sqliteUpdateJobs(jobRowColumns[:len(jobRowColumns)-1])
 	sqliteUpdateJobsAlertSQL = sqliteUpdateJobs(jobRowColumns)
 	sqliteJobByTokenSQL      = `SELECT ` + models.PingJobColumns + ` FROM jobs WHERE ping_token = ?`
+	// sqliteRollupSQL adds to the job and the project buckets
+	// (models.RollupTables), in that order.
+	sqliteRollupSQL = rollupSQL(false, func(cols []models.Column) string { return "VALUES %s" })
 )
+
+// rollupSQL is the upsert of each of models.RollupTables, its rows from
+// the source that values gives for the table's columns.
+func rollupSQL(postgres bool, values func(cols []models.Column) string) [2]string {
+	var q [2]string
+	for i, t := range models.RollupTables {
+		cols := models.RollupColumns(t[1])
+		q[i] = "INSERT INTO " + t[0] + " (" + models.ColumnNames(cols) + ") " + values(cols) + models.RollupConflict(postgres, t[0], t[1])
+	}
+	return q
+}
 
 // sqliteUpdateJobs updates cols[1:] of the jobs whose ids are cols[0] of
 // VALUES rows (SQLite names their columns column1, column2, …).
@@ -138,14 +129,21 @@ var pgJobColumns = append(append([]models.Column{idColumn, {Name: "x", PGType: "
 
 // pgWrite builds the fast path's one statement: a CTE that updates the
 // jobs only where the row version (xmin) is still the one the batch was
-// computed from, inserts the pings (unnest), and fails the whole statement
-// (division by zero) unless every job matched. Its parameters are the
-// arrays of pgJobColumns, then of models.PingColumns, then the number of
-// jobs.
+// computed from, inserts the pings (unnest), adds the runs to their
+// buckets, and fails the whole statement (division by zero) unless every
+// job matched. Its parameters are the arrays of pgJobColumns, then of
+// models.PingColumns, the number of jobs, then the arrays of each of
+// models.RollupTables' columns.
 func pgWrite() string {
 	nj := len(pgJobColumns)
 	np := len(models.PingColumns)
 	set := setList(models.PingedJobColumns, fromV) + ", alert_at = CASE WHEN v.wa THEN v.alert_at ELSE jobs.alert_at END"
+	next := nj + np + 2
+	rollups := rollupSQL(true, func(cols []models.Column) string {
+		src := "SELECT * FROM unnest(" + unnestArrays(next, cols) + ")"
+		next += len(cols)
+		return src
+	})
 	return `WITH v AS (
 		SELECT * FROM unnest(` + unnestArrays(1, pgJobColumns) + `)
 			AS v(` + models.ColumnNames(pgJobColumns) + `)),
@@ -154,7 +152,9 @@ func pgWrite() string {
 		FROM v WHERE jobs.id = v.id AND jobs.xmin::text = v.x
 		RETURNING jobs.xmin::text AS x),
 	ins AS (
-		` + insertPings("SELECT * FROM unnest("+unnestArrays(nj+1, models.PingColumns)+")") + `)
+		` + insertPings("SELECT * FROM unnest("+unnestArrays(nj+1, models.PingColumns)+")") + `),
+	rj AS (` + rollups[0] + `),
+	rp AS (` + rollups[1] + `)
 	SELECT 1 / (count(*) = $` + fmt.Sprint(nj+np+1) + `)::int, max(x) FROM upd`
 }
 

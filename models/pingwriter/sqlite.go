@@ -127,6 +127,7 @@ type sqliteFast struct {
 	stmts struct {
 		begin, commit, version, job, start, prune *sql.Stmt
 		insert, update, updateAlert               *chunkedStmt
+		rollups                                   [2]*chunkedStmt // job and project buckets
 	}
 	version int64                 // data_version when the copies were last known current
 	cache   map[string]models.Job // ping token → the job's row as this connection last wrote it
@@ -200,6 +201,9 @@ func (f *sqliteFast) acquire() error {
 	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, len(models.PingColumns))
 	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, len(jobRowColumns)-1)
 	f.stmts.updateAlert = newChunkedStmt(sqliteUpdateJobsAlertSQL, len(jobRowColumns))
+	for i, t := range models.RollupTables {
+		f.stmts.rollups[i] = newChunkedStmt(sqliteRollupSQL[i], len(models.RollupColumns(t[1])))
+	}
 	clear(f.cache)
 	return nil
 }
@@ -214,13 +218,14 @@ func (f *sqliteFast) release(cause error) {
 			_ = st.Close() // the connection goes away or back; a close error changes nothing
 		}
 	}
-	for _, c := range []*chunkedStmt{f.stmts.insert, f.stmts.update, f.stmts.updateAlert} {
+	for _, c := range []*chunkedStmt{f.stmts.insert, f.stmts.update, f.stmts.updateAlert, f.stmts.rollups[0], f.stmts.rollups[1]} {
 		if c != nil {
 			c.close()
 		}
 	}
 	f.stmts.begin, f.stmts.commit, f.stmts.version, f.stmts.job, f.stmts.start, f.stmts.prune = nil, nil, nil, nil, nil, nil
 	f.stmts.insert, f.stmts.update, f.stmts.updateAlert = nil, nil, nil
+	f.stmts.rollups = [2]*chunkedStmt{}
 	f.conn.release(cause)
 	f.conn = nil
 	clear(f.cache)
@@ -339,6 +344,11 @@ func (f *sqliteFast) write(batch []*pendingPing) error {
 	}
 	if n+m != int64(len(bp.changed)) {
 		return fmt.Errorf("update jobs: %d of %d rows", n+m, len(bp.changed))
+	}
+	for i, rows := range [2][]any{s.JobRollupRows(&bp.rollups), s.ProjectRollupRows(&bp.rollups)} {
+		if _, err := f.stmts.rollups[i].exec(ctx, f.conn, rows); err != nil {
+			return fmt.Errorf("add to %s: %w", models.RollupTables[i][0], err)
+		}
 	}
 	// History is trimmed in the batch's own transaction: from the pruner's
 	// connection every trim would be a write transaction of its own, taking

@@ -76,6 +76,9 @@ func (w *Writer) commitTx(batch []*pendingPing) error {
 		if err := w.updateJobs(tx, bp.changed); err != nil {
 			return err
 		}
+		if err := w.store.AddRollups(tx, &bp.rollups); err != nil {
+			return err
+		}
 		for _, f := range bp.flips {
 			if _, err := w.store.InsertFlip(tx, f.JobID, f.FromStatus, f.ToStatus, f.Reason, f.CreatedAt); err != nil {
 				return fmt.Errorf("flip of job %s: %w", f.JobID, err)
