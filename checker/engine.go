@@ -26,7 +26,10 @@ type Options struct {
 	AllowPrivate bool // may checks reach loopback and private addresses
 	CheckHistory int  // check runs kept per job
 	PingHistory  int  // pings kept per job
-	UserAgent    string
+	// StatsRetention is how long stats rollups are kept (STATS_RETENTION);
+	// 0 means DefaultStatsRetention.
+	StatsRetention time.Duration
+	UserAgent      string
 }
 
 // Engine runs the scheduler. Create it with New, then Start and Stop.
@@ -66,6 +69,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	if err := e.startChecks(ctx); err != nil {
+		return err
+	}
+	if err := e.startStats(); err != nil {
 		return err
 	}
 	e.sched.Start()

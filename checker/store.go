@@ -23,6 +23,10 @@ type Store interface {
 	DueHeartbeats(now time.Time, limit int) ([]models.Job, error)
 	ApplyHeartbeats(jobs []models.Job, now time.Time) (models.HeartbeatResult, error)
 	HeartbeatWriters() int
+
+	// Stats maintenance (stats.go).
+	CompactStats(now time.Time) (int, error)
+	PruneStats(now time.Time, retention time.Duration) error
 }
 
 var _ Store = (*models.Store)(nil)

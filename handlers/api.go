@@ -88,6 +88,8 @@ var Routes = []Route{
 	{"GET", "/jobs/:id/runs", models.PermReadJobs, func(a *API) fiber.Handler { return a.listRuns }},
 	{"GET", "/jobs/:id/pings/:n/body", models.PermReadJobs, func(a *API) fiber.Handler { return a.pingBody }},
 	{"GET", "/jobs/:id/flips", models.PermReadJobs, func(a *API) fiber.Handler { return a.listFlips }},
+	{"GET", "/jobs/:id/stats", models.PermReadJobs, func(a *API) fiber.Handler { return a.jobStats }},
+	{"GET", "/stats", models.PermReadJobs, func(a *API) fiber.Handler { return a.globalStats }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
 

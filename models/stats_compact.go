@@ -1,0 +1,129 @@
+package models
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Compaction turns a job's finished days of hourly buckets into one daily
+// row in the job's time zone (stats_daily), so that a 90-day read is 90
+// rows, not 2,160, and the hourly rows can go after HourlyStatsKept. It is
+// idempotent: a day already compacted is left alone (ON CONFLICT DO
+// NOTHING), so two processes compacting at once store each day once.
+
+// HourlyStatsKept is how long hourly job buckets are kept: long enough
+// for a 7-day period in any time zone (?tz=) to be read from them.
+const HourlyStatsKept = 8 * 24 * time.Hour
+
+// compactGrace is how long after a day's end its buckets are taken as
+// final: a batch committed at midnight carries the times it was received.
+const compactGrace = time.Hour
+
+// maxCompactDays bounds the days one CompactStats call compacts per zone.
+const maxCompactDays = 120
+
+// dailySums are the aggregates of counterColumns over a day's buckets.
+var dailySums = func() string {
+	out := ""
+	for i, c := range counterColumns {
+		fn := "sum"
+		if c.Name == "dur_max" {
+			fn = "max"
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s(h.%s)", fn, c.Name)
+	}
+	return out
+}()
+
+// CompactStats compacts every finished, not yet compacted day of every
+// time zone that jobs use, and returns how many days it compacted.
+func (s *Store) CompactStats(now time.Time) (int, error) {
+	var zones []string
+	if err := s.db.Raw(`SELECT DISTINCT timezone FROM jobs`).Scan(&zones).Error; err != nil {
+		return 0, translate(err, "time zones of jobs")
+	}
+	var oldest []time.Time
+	if err := s.db.Raw(`SELECT hour FROM stats_hourly ORDER BY hour LIMIT 1`).Scan(&oldest).Error; err != nil {
+		return 0, translate(err, "oldest hourly bucket")
+	}
+	if len(oldest) == 0 {
+		return 0, nil
+	}
+	done := 0
+	for _, tz := range zones {
+		n, err := s.compactZone(tz, oldest[0], now)
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// compactZone compacts the days of the jobs in zone tz.
+func (s *Store) compactZone(tz string, oldest, now time.Time) (int, error) {
+	loc, err := LoadLocation(tz)
+	if err != nil {
+		return 0, nil // a stored job always has a valid zone; nothing to do for one that is not
+	}
+	zone := loc.String()
+	var last []string
+	if err := s.db.Raw(`SELECT day FROM stats_compaction WHERE timezone = ?`, zone).Scan(&last).Error; err != nil {
+		return 0, translate(err, "last compacted day")
+	}
+	o := oldest.In(loc)
+	d := time.Date(o.Year(), o.Month(), o.Day(), 0, 0, 0, 0, loc)
+	if len(last) == 1 {
+		t, err := time.ParseInLocation(time.DateOnly, last[0], loc)
+		if err == nil {
+			d = maxTime(d, time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc))
+		}
+	}
+	n := 0
+	for ; n < maxCompactDays; n++ {
+		end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
+		if end.Add(compactGrace).After(now) {
+			break
+		}
+		date := d.Format(time.DateOnly)
+		err := s.db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(`INSERT INTO stats_daily (job_id, day, timezone, `+counterList+`)
+				SELECT h.job_id, ?, ?, `+dailySums+` FROM stats_hourly h JOIN jobs j ON j.id = h.job_id
+				WHERE j.timezone = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.job_id
+				ON CONFLICT (job_id, day) DO NOTHING`, date, zone, tz, d.UTC(), end.UTC()).Error; err != nil {
+				return fmt.Errorf("compact %s in %s: %w", date, zone, err)
+			}
+			return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES (?, ?)
+				ON CONFLICT (timezone) DO UPDATE SET day = excluded.day`, zone, date).Error
+		})
+		if err != nil {
+			return n, err
+		}
+		d = end
+	}
+	return n, nil
+}
+
+// PruneStats deletes hourly job buckets older than HourlyStatsKept, and
+// daily and project buckets older than retention.
+func (s *Store) PruneStats(now time.Time, retention time.Duration) error {
+	cut := now.Add(-retention).UTC()
+	for _, q := range []struct {
+		sql string
+		arg any
+	}{
+		{`DELETE FROM stats_hourly WHERE hour < ?`, now.Add(-HourlyStatsKept).UTC()},
+		{`DELETE FROM project_stats_hourly WHERE hour < ?`, cut},
+		{`DELETE FROM stats_daily WHERE day < ?`, cut.Format(time.DateOnly)},
+	} {
+		if err := s.db.Exec(q.sql, q.arg).Error; err != nil {
+			return fmt.Errorf("prune stats: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package models
+
+import (
+	"slices"
+	"time"
+)
+
+// Uptime comes from flips, not from runs: a job is down from a flip to
+// down until a flip back up, and neither up nor down while paused. A pause
+// also ends a stretch of downtime: a job resumed is "new" again, and only
+// a later flip makes it down. Time before the job existed counts for
+// nothing.
+
+// segment is a stretch of a job's history in one state.
+type segment struct {
+	from, to time.Time
+	down     bool
+	paused   bool
+}
+
+// timeline is a job's states over a window, in order, without gaps.
+type timeline []segment
+
+// within returns the seconds down and the seconds watched (not paused) of
+// tl inside [from, to).
+func (tl timeline) within(from, to time.Time) (down, watched float64) {
+	for _, s := range tl {
+		a, b := maxTime(s.from, from), minTime(s.to, to)
+		if !a.Before(b) || s.paused {
+			continue
+		}
+		d := b.Sub(a).Seconds()
+		watched += d
+		if s.down {
+			down += d
+		}
+	}
+	return down, watched
+}
+
+// uptimePercent is the share of watched time not down, in percent with two
+// decimals; nil when nothing was watched.
+func uptimePercent(down, watched float64) *float64 {
+	if watched <= 0 {
+		return nil
+	}
+	return round(100*(1-down/watched), 2)
+}
+
+// jobTimeline builds the timeline of job j over [from, to): from its
+// flips (the last one before from sets the state at from) and its pauses.
+// It also returns how many flips fall inside the window.
+func (s *Store) jobTimeline(j *Job, from, to time.Time) (timeline, int64, error) {
+	start := maxTime(from, j.CreatedAt)
+	if !start.Before(to) {
+		return nil, 0, nil
+	}
+	var before []Flip
+	if err := s.db.Where("job_id = ? AND created_at < ?", j.ID, start.UTC()).Order("created_at DESC, id DESC").Limit(1).Find(&before).Error; err != nil {
+		return nil, 0, translate(err, "flip before the window")
+	}
+	var flips []Flip
+	if err := s.db.Where("job_id = ? AND created_at >= ? AND created_at < ?", j.ID, start.UTC(), to.UTC()).Order("created_at, id").Find(&flips).Error; err != nil {
+		return nil, 0, translate(err, "flips in the window")
+	}
+	pauses, err := s.pausesIn(j.ID, start, to)
+	if err != nil {
+		return nil, 0, err
+	}
+	down := len(before) == 1 && before[0].ToStatus == StatusDown
+	type event struct {
+		at   time.Time
+		kind int // 0 flip down, 1 flip up, 2 pause, 3 resume
+	}
+	var events []event
+	for _, f := range flips {
+		k := 1
+		if f.ToStatus == StatusDown {
+			k = 0
+		}
+		events = append(events, event{f.CreatedAt, k})
+	}
+	paused := false
+	for _, p := range pauses {
+		if p.PausedAt.After(start) {
+			events = append(events, event{p.PausedAt, 2})
+		} else {
+			paused = true // the window starts inside this pause
+			down = false
+		}
+		if p.ResumedAt != nil && p.ResumedAt.Before(to) {
+			events = append(events, event{*p.ResumedAt, 3})
+		}
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	var tl timeline
+	at := start
+	for _, e := range events {
+		t := maxTime(e.at, start)
+		if t.After(at) {
+			tl = append(tl, segment{from: at, to: t, down: down, paused: paused})
+			at = t
+		}
+		switch e.kind {
+		case 0:
+			down = true
+		case 1:
+			down = false
+		case 2:
+			paused, down = true, false
+		case 3:
+			paused, down = false, false
+		}
+	}
+	if to.After(at) {
+		tl = append(tl, segment{from: at, to: to, down: down, paused: paused})
+	}
+	return tl, int64(len(flips)), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
