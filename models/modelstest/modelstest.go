@@ -67,7 +67,7 @@ func Open(t testing.TB, dbURL string, clock func() time.Time) *models.Store {
 // search_path selects it; the schema is dropped when the test ends.
 func freshSchema(t testing.TB, base string) string {
 	t.Helper()
-	u, drop, err := models.ScratchSchema(base, "t", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u, drop, err := ScratchSchema(base, "t", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err, "scratch schema in %s", EnvPostgres)
 	t.Cleanup(func() {
 		if err := drop(); err != nil {
