@@ -33,6 +33,7 @@ type fakeEnv struct {
 func eachFake(t *testing.T, fn func(t *testing.T, f *fakeEnv)) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			t.Cleanup(srv.Close)
 			f := &fakeEnv{t: t, db: db, clock: clockwork.NewFakeClockAt(t0), url: srv.URL}
@@ -220,6 +221,7 @@ func TestNoTickRunsTwice(t *testing.T) {
 func TestFirstTicksAreSpread(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			clock := clockwork.NewFakeClockAt(t0)
 			store := modelstest.Open(t, db.URL, clock.Now)
 			p := newProject(t, store)

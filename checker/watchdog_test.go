@@ -79,6 +79,7 @@ func (e *wdEnv) flips(jobID string) []models.Flip {
 func TestWatchdogOnGocron(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			e := newWDEnv(t, db, time.Date(2024, 5, 1, 10, 30, 0, 0, time.UTC))
 			missed, fine := e.job("missed"), e.job("fine")
 			e.ping(missed)
@@ -120,6 +121,7 @@ func TestWatchdogOnGocron(t *testing.T) {
 func TestWatchdogRacingEngines(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			e := newWDEnv(t, db, time.Date(2024, 5, 1, 10, 30, 0, 0, time.UTC))
 			const n = 120
 			jobs := make([]*models.Job, n)

@@ -59,6 +59,7 @@ func eachEnv(t *testing.T, tune func(*app.Config), fn func(t *testing.T, e *env)
 	t.Helper()
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			fn(t, newEnv(t, db, tune))
 		})
 	}
