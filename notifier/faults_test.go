@@ -53,15 +53,20 @@ func idle(t *testing.T, w *notifier.Worker, at time.Time) {
 func settled(t *testing.T, fx *fixture, fl *models.Flip, attempts int) models.Notification {
 	t.Helper()
 	var n models.Notification
-	require.Eventually(t, func() bool {
-		ns := fx.notifications(fl)
-		if len(ns) != 1 {
-			return false
-		}
-		n = ns[0]
-		return n.Attempts == attempts && n.ClaimedUntil == nil
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		n = fx.onlyNotification(c, fl)
+		assert.Equal(c, attempts, n.Attempts)
+		assert.Nil(c, n.ClaimedUntil, "still claimed")
 	}, waitFor, tick, "attempt %d never finished", attempts)
 	return n
+}
+
+// sent waits until the flip's only notification is sent.
+func sent(t *testing.T, fx *fixture, fl *models.Flip) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, models.NotifySent, fx.onlyNotification(c, fl).State)
+	}, waitFor, tick, "never sent")
 }
 
 // TestFailFiveTimesThenRecover: exactly one delivery, after five retries
@@ -90,7 +95,7 @@ func TestFailFiveTimesThenRecover(t *testing.T) {
 			clock.Advance(wait + time.Second)
 		}
 		n := settled(t, fx, fl, 6)
-		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+		sent(t, fx, fl)
 		// Much later, nothing more is sent.
 		for range 3 {
 			advance(t, w, clock, 12*time.Hour)
@@ -257,7 +262,7 @@ func TestReceiverDownAcrossRestart(t *testing.T) {
 			w2 := newWorker(s2, clock2, notifier.Config{})
 			startWorker(t, w2)
 			fx2 := &fixture{t: t, store: s2, project: fx.project, job: fx.job}
-			require.Eventually(t, func() bool { return fx2.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+			sent(t, fx2, fl)
 			_, delivered := rc.counts()
 			assert.Equal(t, 1, delivered)
 			assert.Equal(t, 2, fx2.notifications(fl)[0].Attempts)
@@ -338,7 +343,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		advance(t, w, clock, 5*time.Minute)
 		assert.Equal(t, 1, fx.notifications(fl)[0].Attempts, "not before Retry-After")
 		clock.Advance(6 * time.Minute)
-		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+		sent(t, fx, fl)
 	})
 }
 
@@ -359,9 +364,13 @@ func TestErrorsDoNotLeakSecrets(t *testing.T) {
 		s.SetFlipListener(w.Listener())
 		startWorker(t, w)
 		fl := fx.flip(models.StatusDown, "", t0)
-		require.Eventually(t, func() bool {
-			ns := fx.notifications(fl)
-			return len(ns) == 2 && ns[0].LastError != "" && ns[1].LastError != ""
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			ns, err := s.Notifications(fl.ID)
+			assert.NoError(c, err)
+			if assert.Len(c, ns, 2) {
+				assert.NotEmpty(c, ns[0].LastError)
+				assert.NotEmpty(c, ns[1].LastError)
+			}
 		}, waitFor, tick)
 		for _, n := range fx.notifications(fl) {
 			assert.NotContains(t, n.LastError, "SECRETPATH")
