@@ -65,6 +65,18 @@ func eachEnv(t *testing.T, tune func(*app.Config), fn func(t *testing.T, e *env)
 	}
 }
 
+// run runs fn as t's subtest name, with e's helpers reporting to the
+// subtest while it runs (subtests of one env run one at a time).
+func (e *env) run(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		parent := e.t
+		e.t = t
+		defer func() { e.t = parent }()
+		fn(t)
+	})
+}
+
 // key creates an API key with the given permissions and returns its secret.
 func (e *env) key(name string, perms ...string) string {
 	e.t.Helper()

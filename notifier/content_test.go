@@ -138,7 +138,9 @@ func TestDuration(t *testing.T) {
 		3*time.Minute + 20*time.Second:   "3m 20s",
 		time.Hour + 400*time.Millisecond: "1h",
 	} {
-		assert.Equal(t, want, notifier.Duration(in), in.String())
+		t.Run(in.String(), func(t *testing.T) {
+			assert.Equal(t, want, notifier.Duration(in), in.String())
+		})
 	}
 }
 
