@@ -32,6 +32,7 @@ func TestPingsSurviveSIGKILL(t *testing.T) {
 
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			store := modelstest.Open(t, db.URL, nil)
 			name, sched, yes := "crash", "@every 1h", true
 			p, err := store.NewProject(&models.ProjectRequest{Name: &name})

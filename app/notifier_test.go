@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -28,6 +29,7 @@ import (
 func TestServiceDeliversAlerts(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			var mu sync.Mutex
 			var got []map[string]any
 			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,9 +66,8 @@ func TestServiceDeliversAlerts(t *testing.T) {
 			assert.Equal(t, "down", got[0]["status"])
 			assert.Equal(t, rs.base+"/jobs/"+j["id"].(string), got[0]["dashboardUrl"])
 			mu.Unlock()
-			require.Eventually(t, func() bool {
-				n := rs.notification(j["id"].(string))
-				return n != nil && n["state"] == "sent"
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				assert.Equal(c, "sent", rs.notification(c, j["id"].(string))["state"])
 			}, 10*time.Second, 20*time.Millisecond)
 			rs.stop()
 		})
@@ -122,31 +123,53 @@ func (rs *runningService) stop() {
 // call sends an API request and decodes the JSON object answered.
 func (rs *runningService) call(method, path, body string) map[string]any {
 	rs.t.Helper()
-	req, err := http.NewRequest(method, rs.base+path, strings.NewReader(body))
+	out, err := rs.fetch(method, path, body)
 	require.NoError(rs.t, err)
-	req.Header.Set("X-API-Key", rs.key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(rs.t, err)
-	defer res.Body.Close()
-	require.Less(rs.t, res.StatusCode, 300, "%s %s", method, path)
-	var out map[string]any
-	require.NoError(rs.t, json.NewDecoder(res.Body).Decode(&out))
 	return out
 }
 
-// notification returns the only notification of the job's only flip, or
-// nil while there is none.
-func (rs *runningService) notification(jobID string) map[string]any {
-	flips := rs.call("GET", "/api/v1/jobs/"+jobID+"/flips", "")["data"].([]any)
-	if len(flips) != 1 {
+// fetch is call returning its error, for conditions that are polled.
+func (rs *runningService) fetch(method, path, body string) (map[string]any, error) {
+	req, err := http.NewRequest(method, rs.base+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-API-Key", rs.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s %s answered %d", method, path, res.StatusCode)
+	}
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return out, nil
+}
+
+// notification collects the only notification of the job's only flip into
+// c, failing c while there is none yet (or more than one).
+func (rs *runningService) notification(c *assert.CollectT, jobID string) map[string]any {
+	out, err := rs.fetch("GET", "/api/v1/jobs/"+jobID+"/flips", "")
+	if !assert.NoError(c, err) {
 		return nil
 	}
-	ns := flips[0].(map[string]any)["notifications"].([]any)
-	if len(ns) != 1 {
+	flips, _ := out["data"].([]any)
+	if !assert.Len(c, flips, 1, "flips") {
 		return nil
 	}
-	return ns[0].(map[string]any)
+	flip, _ := flips[0].(map[string]any)
+	ns, _ := flip["notifications"].([]any)
+	if !assert.Len(c, ns, 1, "notifications of the flip") {
+		return nil
+	}
+	n, _ := ns[0].(map[string]any)
+	assert.NotNil(c, n, "notification")
+	return n
 }
 
 // freeAddr returns a loopback address nothing listens on.
@@ -164,6 +187,7 @@ func freeAddr(t *testing.T) string {
 func TestServiceReceiverDownAcrossRestart(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			hookAddr := freeAddr(t) // down: connections are refused
 			cfg := app.TestConfig(db.URL)
 			cfg.ListenAddr = freeAddr(t)
@@ -179,9 +203,10 @@ func TestServiceReceiverDownAcrossRestart(t *testing.T) {
 			res, err := http.Get(j["pingUrl"].(string) + "/fail")
 			require.NoError(t, err)
 			res.Body.Close()
-			require.Eventually(t, func() bool {
-				n := first.notification(jobID)
-				return n != nil && n["attempts"] == float64(1) && strings.Contains(n["lastError"].(string), "connection refused")
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				n := first.notification(c, jobID)
+				assert.Equal(c, float64(1), n["attempts"])
+				assert.Contains(c, n["lastError"], "connection refused")
 			}, 10*time.Second, 20*time.Millisecond)
 			first.stop()
 
@@ -199,17 +224,18 @@ func TestServiceReceiverDownAcrossRestart(t *testing.T) {
 			t.Cleanup(func() { _ = srv.Close() })
 
 			second := startService(t, cfg, first.key)
-			require.Eventually(t, func() bool {
-				n := second.notification(jobID)
-				return n != nil && n["state"] == "sent"
+			var n map[string]any
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				n = second.notification(c, jobID)
+				assert.Equal(c, "sent", n["state"])
 			}, 15*time.Second, 20*time.Millisecond)
-			n := second.notification(jobID)
 			assert.Equal(t, float64(2), n["attempts"])
-			time.Sleep(200 * time.Millisecond)
+			// Stopped, the service cannot deliver again: the receiver's
+			// count is final.
+			second.stop()
 			mu.Lock()
 			assert.Equal(t, 1, deliveries)
 			mu.Unlock()
-			second.stop()
 		})
 	}
 }

@@ -52,6 +52,7 @@ type checkState struct {
 	cancel     context.CancelFunc
 	inflight   sync.WaitGroup // started checks
 	unstored   atomic.Int64   // launched checks whose run is not stored (or dropped) yet
+	dispatches atomic.Int64   // dispatch rounds finished: how a test on a fake clock knows gocron's tick was handled
 	writerDone chan struct{}
 	started    atomic.Bool // the writer runs
 	stopping   atomic.Bool // no new dispatches
@@ -184,6 +185,7 @@ func (e *Engine) dispatch() {
 	c := e.checkInit()
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
+	defer c.dispatches.Add(1) // after the launches: a waiter then sees them in unstored
 	if c.stopping.Load() {
 		return
 	}

@@ -261,7 +261,9 @@ func TestRefusePrivate(t *testing.T) {
 		"93.184.216.34:80":      false,
 		"[2606:4700::1]:443":    false,
 	} {
-		err := refusePrivate("tcp", addr, nil)
-		assert.Equal(t, refused, err != nil, addr)
+		t.Run(addr, func(t *testing.T) {
+			err := refusePrivate("tcp", addr, nil)
+			assert.Equal(t, refused, err != nil, addr)
+		})
 	}
 }

@@ -115,9 +115,11 @@ func TestChannelsBadInput(t *testing.T) {
 		}
 		before := e.count("channels")
 		for _, tc := range cases {
-			r := e.do("POST", "/api/v1/channels", e.admin, tc.body)
-			assert.Equal(t, http.StatusBadRequest, r.Code, "%s: %s", tc.name, r.Body)
-			assert.Contains(t, r.Error(t), tc.wantInError, tc.name)
+			e.run(t, tc.name, func(t *testing.T) {
+				r := e.do("POST", "/api/v1/channels", e.admin, tc.body)
+				assert.Equal(t, http.StatusBadRequest, r.Code, "%s: %s", tc.name, r.Body)
+				assert.Contains(t, r.Error(t), tc.wantInError, tc.name)
+			})
 		}
 		assert.Equal(t, before, e.count("channels"), "nothing written")
 		r := e.do("PUT", "/api/v1/channels/nope", e.admin, `{"name":"x"}`)

@@ -46,6 +46,7 @@ type runsPage struct {
 func TestTriggerAndRuns(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			var code atomic.Int32
 			code.Store(200)
 			target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

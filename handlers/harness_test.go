@@ -59,9 +59,22 @@ func eachEnv(t *testing.T, tune func(*app.Config), fn func(t *testing.T, e *env)
 	t.Helper()
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			fn(t, newEnv(t, db, tune))
 		})
 	}
+}
+
+// run runs fn as t's subtest name, with e's helpers reporting to the
+// subtest while it runs (subtests of one env run one at a time).
+func (e *env) run(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		parent := e.t
+		e.t = t
+		defer func() { e.t = parent }()
+		fn(t)
+	})
 }
 
 // key creates an API key with the given permissions and returns its secret.

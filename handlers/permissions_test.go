@@ -131,27 +131,29 @@ func TestPingURLIsACapability(t *testing.T) {
 			{models.PermAll, true},
 		}
 		for _, c := range cases {
-			key := e.key("k "+c.perm, c.perm)
-			var one map[string]any
-			r := e.do("GET", "/api/v1/jobs/"+id, key, "")
-			require.Equal(t, 200, r.Code)
-			r.JSON(t, &one)
-			var list []map[string]any
-			r = e.do("GET", "/api/v1/jobs?projectId="+p, key, "")
-			require.Equal(t, 200, r.Code)
-			r.JSON(t, &list)
-			require.Len(t, list, 1)
-			for where, job := range map[string]map[string]any{"get": one, "list": list[0]} {
-				for _, field := range []string{"pingUrl", "pingToken"} {
-					_, has := job[field]
-					assert.Equal(t, c.sees, has, "%s: key with %s, field %s", where, c.perm, field)
+			e.run(t, c.perm, func(t *testing.T) {
+				key := e.key("k "+c.perm, c.perm)
+				var one map[string]any
+				r := e.do("GET", "/api/v1/jobs/"+id, key, "")
+				require.Equal(t, 200, r.Code)
+				r.JSON(t, &one)
+				var list []map[string]any
+				r = e.do("GET", "/api/v1/jobs?projectId="+p, key, "")
+				require.Equal(t, 200, r.Code)
+				r.JSON(t, &list)
+				require.Len(t, list, 1)
+				for where, job := range map[string]map[string]any{"get": one, "list": list[0]} {
+					for _, field := range []string{"pingUrl", "pingToken"} {
+						_, has := job[field]
+						assert.Equal(t, c.sees, has, "%s: key with %s, field %s", where, c.perm, field)
+					}
+					assert.Equal(t, id, job["id"])
 				}
-				assert.Equal(t, id, job["id"])
-			}
-			if !c.sees {
-				token := e.mustJob(id).PingToken
-				assert.NotContains(t, string(r.Body), token, "the token must not appear anywhere in the body")
-			}
+				if !c.sees {
+					token := e.mustJob(id).PingToken
+					assert.NotContains(t, string(r.Body), token, "the token must not appear anywhere in the body")
+				}
+			})
 		}
 	})
 }
@@ -204,27 +206,29 @@ func TestPingKeyIsACapability(t *testing.T) {
 		stored, err := e.store.Project(p)
 		require.NoError(t, err)
 		for _, c := range cases {
-			key := e.key("k", c.perms...)
-			r := e.do("GET", "/api/v1/projects/"+p, key, "")
-			require.Equal(t, 200, r.Code)
-			var one map[string]any
-			r.JSON(t, &one)
-			r = e.do("GET", "/api/v1/projects", key, "")
-			require.Equal(t, 200, r.Code)
-			var list []map[string]any
-			r.JSON(t, &list)
-			require.Len(t, list, 1)
-			for where, proj := range map[string]map[string]any{"get": one, "list": list[0]} {
-				if c.sees {
-					assert.Equal(t, stored.PingKey, proj["pingKey"], "%s with %v", where, c.perms)
-				} else {
-					assert.NotContains(t, proj, "pingKey", "%s with %v", where, c.perms)
+			e.run(t, strings.Join(c.perms, "+"), func(t *testing.T) {
+				key := e.key("k", c.perms...)
+				r := e.do("GET", "/api/v1/projects/"+p, key, "")
+				require.Equal(t, 200, r.Code)
+				var one map[string]any
+				r.JSON(t, &one)
+				r = e.do("GET", "/api/v1/projects", key, "")
+				require.Equal(t, 200, r.Code)
+				var list []map[string]any
+				r.JSON(t, &list)
+				require.Len(t, list, 1)
+				for where, proj := range map[string]map[string]any{"get": one, "list": list[0]} {
+					if c.sees {
+						assert.Equal(t, stored.PingKey, proj["pingKey"], "%s with %v", where, c.perms)
+					} else {
+						assert.NotContains(t, proj, "pingKey", "%s with %v", where, c.perms)
+					}
+					assert.Equal(t, "P", proj["name"])
 				}
-				assert.Equal(t, "P", proj["name"])
-			}
-			if !c.sees {
-				assert.NotContains(t, string(r.Body), stored.PingKey)
-			}
+				if !c.sees {
+					assert.NotContains(t, string(r.Body), stored.PingKey)
+				}
+			})
 		}
 		// Creating with write:projects alone does not reveal it either.
 		r := e.do("POST", "/api/v1/projects", e.key("w", models.PermWriteProjects), `{"name": "Q"}`)

@@ -200,10 +200,12 @@ func TestScheduleDescribe(t *testing.T) {
 		{"0 9 * * 1-5", "America/Chicago"}: "at 09:00 Monday through Friday (America/Chicago)",
 	}
 	for in, want := range cases {
-		s, err := models.ParseSchedule(in[0], in[1])
-		require.NoError(t, err)
-		assert.Equal(t, want, s.Describe(), in[0])
-		assert.Equal(t, in[0], s.String())
+		t.Run(in[0]+" "+in[1], func(t *testing.T) {
+			s, err := models.ParseSchedule(in[0], in[1])
+			require.NoError(t, err)
+			assert.Equal(t, want, s.Describe(), in[0])
+			assert.Equal(t, in[0], s.String())
+		})
 	}
 }
 
@@ -214,12 +216,14 @@ func TestScheduleSundayAsSeven(t *testing.T) {
 		{"0 12 * * 1,7", "0 12 * * 0,1"},
 		{"0 12 * * 7-7", "0 12 * * 0"},
 	} {
-		a, err := models.ParseSchedule(c.a, "")
-		require.NoError(t, err, c.a)
-		b, err := models.ParseSchedule(c.b, "")
-		require.NoError(t, err, c.b)
-		from := schedUTC("2024-01-30T00:00:00Z")
-		assert.Equal(t, b.NextN(from, 10), a.NextN(from, 10), c.a)
-		assert.Equal(t, c.a, a.String(), "the expression is kept as written")
+		t.Run(c.a, func(t *testing.T) {
+			a, err := models.ParseSchedule(c.a, "")
+			require.NoError(t, err, c.a)
+			b, err := models.ParseSchedule(c.b, "")
+			require.NoError(t, err, c.b)
+			from := schedUTC("2024-01-30T00:00:00Z")
+			assert.Equal(t, b.NextN(from, 10), a.NextN(from, 10), c.a)
+			assert.Equal(t, c.a, a.String(), "the expression is kept as written")
+		})
 	}
 }

@@ -118,25 +118,28 @@ func TestJobRequestPatch(t *testing.T) {
 
 func TestValidateProject(t *testing.T) {
 	cases := []struct {
+		name  string
 		p     models.Project
 		field string
 	}{
-		{models.Project{Name: "P"}, ""},
-		{models.Project{Name: "P", URL: "https://example.com"}, ""},
-		{models.Project{Name: ""}, "name"},
-		{models.Project{Name: strings.Repeat("p", 101)}, "name"},
-		{models.Project{Name: "P", URL: "ftp://example.com"}, "url"},
-		{models.Project{Name: "P", URL: "example.com"}, "url"},
+		{"name only", models.Project{Name: "P"}, ""},
+		{"https url", models.Project{Name: "P", URL: "https://example.com"}, ""},
+		{"empty name", models.Project{Name: ""}, "name"},
+		{"long name", models.Project{Name: strings.Repeat("p", 101)}, "name"},
+		{"ftp url", models.Project{Name: "P", URL: "ftp://example.com"}, "url"},
+		{"url without scheme", models.Project{Name: "P", URL: "example.com"}, "url"},
 	}
 	for _, c := range cases {
-		err := models.ValidateProject(&c.p)
-		if c.field == "" {
-			assert.NoError(t, err, c.p)
-			continue
-		}
-		var ve *models.ValidationError
-		require.True(t, errors.As(err, &ve), "%+v: %v", c.p, err)
-		assert.Equal(t, c.field, ve.Field)
+		t.Run(c.name, func(t *testing.T) {
+			err := models.ValidateProject(&c.p)
+			if c.field == "" {
+				assert.NoError(t, err, c.p)
+				return
+			}
+			var ve *models.ValidationError
+			require.True(t, errors.As(err, &ve), "%+v: %v", c.p, err)
+			assert.Equal(t, c.field, ve.Field)
+		})
 	}
 }
 
@@ -168,6 +171,8 @@ func TestSlugify(t *testing.T) {
 		"日本語":                    "",
 		strings.Repeat("a", 150): strings.Repeat("a", 100),
 	} {
-		assert.Equal(t, want, models.Slugify(in), in)
+		t.Run(in, func(t *testing.T) {
+			assert.Equal(t, want, models.Slugify(in), in)
+		})
 	}
 }

@@ -138,7 +138,9 @@ func TestDuration(t *testing.T) {
 		3*time.Minute + 20*time.Second:   "3m 20s",
 		time.Hour + 400*time.Millisecond: "1h",
 	} {
-		assert.Equal(t, want, notifier.Duration(in), in.String())
+		t.Run(in.String(), func(t *testing.T) {
+			assert.Equal(t, want, notifier.Duration(in), in.String())
+		})
 	}
 }
 
@@ -177,8 +179,7 @@ func TestRemindersWhileDown(t *testing.T) {
 		_, err = s.ChangeStatus(fx.job.ID, models.StatusUp, "ping", clock.Now())
 		require.NoError(t, err)
 		delivered(3)
-		clock.Advance(2 * time.Hour)
-		time.Sleep(100 * time.Millisecond)
+		advance(t, w, clock, 2*time.Hour)
 		_, d := rc.counts()
 		assert.Equal(t, 3, d, "no reminders once up")
 	})

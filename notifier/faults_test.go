@@ -27,20 +27,46 @@ func startWorker(t *testing.T, w *notifier.Worker) {
 	})
 }
 
+// advance moves the fake clock on by d and waits until w is idle there.
+func advance(t *testing.T, w *notifier.Worker, clock *clockwork.FakeClock, d time.Duration) {
+	t.Helper()
+	clock.Advance(d)
+	idle(t, w, clock.Now())
+}
+
+// idle waits until w has finished a poll that began at or after at and has
+// written the outcome of everything it claimed: whatever was due at at has
+// been sent (or retried, or failed) by then. A test asserts that nothing
+// (more) was sent only after this.
+func idle(t *testing.T, w *notifier.Worker, at time.Time) {
+	t.Helper()
+	at = at.UTC().Truncate(time.Microsecond) // the precision the worker's clock is read at
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		s := w.Stats()
+		assert.False(c, s.LastPoll.Before(at), "no poll since %s yet (last: %s)", at, s.LastPoll)
+		assert.Zero(c, s.Held, "claimed notifications without an outcome")
+	}, waitFor, tick, "the worker never went idle after %s", at)
+}
+
 // settled waits until the flip's only notification has finished its
 // attempt number attempts (no longer claimed) and returns it.
 func settled(t *testing.T, fx *fixture, fl *models.Flip, attempts int) models.Notification {
 	t.Helper()
 	var n models.Notification
-	require.Eventually(t, func() bool {
-		ns := fx.notifications(fl)
-		if len(ns) != 1 {
-			return false
-		}
-		n = ns[0]
-		return n.Attempts == attempts && n.ClaimedUntil == nil
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		n = fx.onlyNotification(c, fl)
+		assert.Equal(c, attempts, n.Attempts)
+		assert.Nil(c, n.ClaimedUntil, "still claimed")
 	}, waitFor, tick, "attempt %d never finished", attempts)
 	return n
+}
+
+// sent waits until the flip's only notification is sent.
+func sent(t *testing.T, fx *fixture, fl *models.Flip) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, models.NotifySent, fx.onlyNotification(c, fl).State)
+	}, waitFor, tick, "never sent")
 }
 
 // TestFailFiveTimesThenRecover: exactly one delivery, after five retries
@@ -69,12 +95,11 @@ func TestFailFiveTimesThenRecover(t *testing.T) {
 			clock.Advance(wait + time.Second)
 		}
 		n := settled(t, fx, fl, 6)
-		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+		sent(t, fx, fl)
 		// Much later, nothing more is sent.
 		for range 3 {
-			clock.Advance(12 * time.Hour)
+			advance(t, w, clock, 12*time.Hour)
 		}
-		time.Sleep(100 * time.Millisecond)
 		hits, delivered := rc.counts()
 		assert.Equal(t, 6, hits)
 		assert.Equal(t, 1, delivered)
@@ -147,9 +172,8 @@ func TestPermanentErrorsFailAtOnce(t *testing.T) {
 				assert.Equal(t, models.NotifyFailed, n.State)
 				assert.Contains(t, n.LastError, tc.reason)
 				for range 4 {
-					clock.Advance(12 * time.Hour)
+					advance(t, w, clock, 12*time.Hour)
 				}
-				time.Sleep(100 * time.Millisecond)
 				n = fx.notifications(fl)[0]
 				assert.Equal(t, 1, n.Attempts, "no retry storm")
 				if h := hits(); h >= 0 {
@@ -202,6 +226,7 @@ func TestGivesUpAfterADay(t *testing.T) {
 func TestReceiverDownAcrossRestart(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			require.NoError(t, err)
 			addr := ln.Addr().String()
@@ -237,7 +262,7 @@ func TestReceiverDownAcrossRestart(t *testing.T) {
 			w2 := newWorker(s2, clock2, notifier.Config{})
 			startWorker(t, w2)
 			fx2 := &fixture{t: t, store: s2, project: fx.project, job: fx.job}
-			require.Eventually(t, func() bool { return fx2.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+			sent(t, fx2, fl)
 			_, delivered := rc.counts()
 			assert.Equal(t, 1, delivered)
 			assert.Equal(t, 2, fx2.notifications(fl)[0].Attempts)
@@ -251,6 +276,7 @@ func TestReceiverDownAcrossRestart(t *testing.T) {
 func TestConcurrentWorkersNeverSendTwice(t *testing.T) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			s1 := modelstest.Open(t, db.URL, nil)
 			s2 := modelstest.Open(t, db.URL, nil)
 			fx := newFixture(t, s1)
@@ -261,8 +287,20 @@ func TestConcurrentWorkersNeverSendTwice(t *testing.T) {
 			w1, w2 := newWorker(s1, real, notifier.Config{}), newWorker(s2, real, notifier.Config{})
 			// No pre-claims: both workers must race for every row through claims.
 			s1.SetFlipListener(&models.FlipListener{Flip: func(int64) { w1.Nudge(); w2.Nudge() }})
-			startWorker(t, w1)
-			startWorker(t, w2)
+			w1.Start(context.Background())
+			w2.Start(context.Background())
+			stopped := false
+			stop := func() {
+				if stopped {
+					return
+				}
+				stopped = true
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				assert.NoError(t, w1.Stop(ctx))
+				assert.NoError(t, w2.Stop(ctx))
+			}
+			t.Cleanup(stop)
 			const flips = 30
 			at := time.Now().UTC().Add(-time.Hour)
 			for i := range flips {
@@ -273,7 +311,9 @@ func TestConcurrentWorkersNeverSendTwice(t *testing.T) {
 				fx.flip(to, "", at.Add(time.Duration(i)*time.Second))
 			}
 			require.Eventually(t, func() bool { _, d := rc.counts(); return d >= 2*flips }, waitFor, tick)
-			time.Sleep(200 * time.Millisecond)
+			// Both stopped, neither can send again: what the receiver has
+			// is everything they ever sent.
+			stop()
 			rc.mu.Lock()
 			defer rc.mu.Unlock()
 			assert.Len(t, rc.byID, 2*flips)
@@ -300,11 +340,10 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		n := settled(t, fx, fl, 1)
 		assert.Contains(t, n.LastError, "HTTP 429")
 		assert.GreaterOrEqual(t, n.NextAttemptAt.Sub(clock.Now()), 10*time.Minute)
-		clock.Advance(5 * time.Minute)
-		time.Sleep(50 * time.Millisecond)
+		advance(t, w, clock, 5*time.Minute)
 		assert.Equal(t, 1, fx.notifications(fl)[0].Attempts, "not before Retry-After")
 		clock.Advance(6 * time.Minute)
-		require.Eventually(t, func() bool { return fx.notifications(fl)[0].State == models.NotifySent }, waitFor, tick)
+		sent(t, fx, fl)
 	})
 }
 
@@ -325,9 +364,13 @@ func TestErrorsDoNotLeakSecrets(t *testing.T) {
 		s.SetFlipListener(w.Listener())
 		startWorker(t, w)
 		fl := fx.flip(models.StatusDown, "", t0)
-		require.Eventually(t, func() bool {
-			ns := fx.notifications(fl)
-			return len(ns) == 2 && ns[0].LastError != "" && ns[1].LastError != ""
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			ns, err := s.Notifications(fl.ID)
+			assert.NoError(c, err)
+			if assert.Len(c, ns, 2) {
+				assert.NotEmpty(c, ns[0].LastError)
+				assert.NotEmpty(c, ns[1].LastError)
+			}
 		}, waitFor, tick)
 		for _, n := range fx.notifications(fl) {
 			assert.NotContains(t, n.LastError, "SECRETPATH")

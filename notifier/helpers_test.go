@@ -25,6 +25,7 @@ import (
 	"github.com/cronpulse/cronpulse/notifier"
 	"github.com/jonboulle/clockwork"
 	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,6 +80,17 @@ func (f *fixture) notifications(fl *models.Flip) []models.Notification {
 	ns, err := f.store.Notifications(fl.ID)
 	require.NoError(f.t, err)
 	return ns
+}
+
+// onlyNotification collects the flip's only notification into c, for
+// polled conditions (where require must not be called); it fails c while
+// there is not exactly one.
+func (f *fixture) onlyNotification(c *assert.CollectT, fl *models.Flip) models.Notification {
+	ns, err := f.store.Notifications(fl.ID)
+	if !assert.NoError(c, err) || !assert.Len(c, ns, 1) {
+		return models.Notification{}
+	}
+	return ns[0]
 }
 
 // worker builds a worker on store with a fake clock and short waits.

@@ -51,16 +51,14 @@ func (w *Worker) loop(ctx context.Context) {
 func (w *Worker) claimer(ctx context.Context) {
 	poll := w.o.Clock.NewTicker(w.o.PollInterval)
 	defer poll.Stop()
-	w.remind(ctx)
-	w.fill(ctx)
+	w.poll(ctx)
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-poll.Chan():
-			w.remind(ctx)
-			w.fill(ctx)
+			w.poll(ctx)
 			last = time.Now()
 			if w.hasHints() {
 				w.Nudge() // flips whose commit came after the loop's last look
@@ -76,6 +74,19 @@ func (w *Worker) claimer(ctx context.Context) {
 			w.fill(ctx)
 			last = time.Now()
 		}
+	}
+}
+
+// poll is one round of the claimer's poll: due reminders, then every due
+// notification the queue has room for. When that was all of them, its
+// start time becomes the LastPoll that Stats reports.
+func (w *Worker) poll(ctx context.Context) {
+	start := w.now()
+	w.remind(ctx)
+	if w.fill(ctx) {
+		w.heldMu.Lock()
+		w.lastPoll = start
+		w.heldMu.Unlock()
 	}
 }
 
@@ -178,25 +189,28 @@ func (w *Worker) push(ctx context.Context, ds []models.Delivery) {
 	}
 }
 
-// fill claims due notifications while the queue has room.
-func (w *Worker) fill(ctx context.Context) {
+// fill claims due notifications while the queue has room. It reports
+// whether it claimed every one that was due (false: the queue filled up,
+// a claim failed, or the worker is stopping).
+func (w *Worker) fill(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		room := cap(w.queue) - len(w.queue)
 		if room == 0 {
 			w.backlog.Store(true)
-			return
+			return false
 		}
 		ds, n, err := w.claim(room)
 		if err != nil {
 			w.o.Log.Warn("notifier: claim notifications", slog.Any("error", err))
-			return
+			return false
 		}
 		w.push(ctx, w.hold(ds))
 		if n < room {
 			w.backlog.Store(false)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // claim claims up to limit due notifications and loads what their messages

@@ -64,6 +64,7 @@ type Worker struct {
 	heldMu     sync.Mutex
 	held       map[int64]bool      // claimed by this worker and not yet recorded
 	recorded   map[int64]time.Time // recently recorded, by real time of recording
+	lastPoll   time.Time           // clock time at which the last finished poll began (under heldMu)
 	cancel     context.CancelFunc
 	loopDone   chan struct{}
 	sendersWG  sync.WaitGroup
@@ -107,6 +108,29 @@ func NewWorker(o WorkerOptions) *Worker {
 	}
 	return &Worker{o: o, wake: make(chan struct{}, 1), claimWake: make(chan struct{}, 1),
 		held: map[int64]bool{}, recorded: map[int64]time.Time{}}
+}
+
+// Stats is a snapshot of a worker's progress.
+type Stats struct {
+	// LastPoll is the time on the worker's clock at which its last finished
+	// poll began (reminders written, due notifications claimed and queued);
+	// zero before the first. Every notification due at LastPoll has been
+	// claimed, by this worker or another.
+	LastPoll time.Time
+	// Held is how many notifications this worker has claimed whose outcome
+	// (sent, retry, failed) is not written yet: queued, being sent, or
+	// waiting for the collector.
+	Held int
+}
+
+// Stats reports the worker's progress. A worker with LastPoll at or after a
+// time t and nothing Held has done everything that was due at t: this is
+// how a caller on a fake clock knows the worker is idle (tests assert that
+// nothing more was sent only after that), and what a health check can read.
+func (w *Worker) Stats() Stats {
+	w.heldMu.Lock()
+	defer w.heldMu.Unlock()
+	return Stats{LastPoll: w.lastPoll, Held: len(w.held)}
 }
 
 // now reads the worker's clock in UTC at the precision the databases keep.

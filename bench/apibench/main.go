@@ -34,6 +34,7 @@ import (
 
 	"github.com/cronpulse/cronpulse/app"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
 )
 
 type options struct {
@@ -432,7 +433,7 @@ func startInProcess(o options) (*server, error) {
 // freshSchema creates a schema of its own in the PostgreSQL database and
 // returns a URL selecting it and a function that drops it.
 func freshSchema(base string, log *slog.Logger) (string, func(), error) {
-	u, drop, err := models.ScratchSchema(base, "apibench", log)
+	u, drop, err := modelstest.ScratchSchema(base, "apibench", log)
 	if err != nil {
 		return "", nil, err
 	}

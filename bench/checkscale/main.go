@@ -39,6 +39,7 @@ import (
 	"github.com/cronpulse/cronpulse/checker"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
 )
 
 func main() {
@@ -315,7 +316,7 @@ func seed(store *models.Store, n int, every time.Duration, target string) error 
 // freshSchema creates an empty PostgreSQL schema and returns a URL that
 // selects it, and a function that drops it.
 func freshSchema(base string, log *slog.Logger) (string, func(), error) {
-	u, drop, err := models.ScratchSchema(base, "checkscale", log)
+	u, drop, err := modelstest.ScratchSchema(base, "checkscale", log)
 	if err != nil {
 		return "", nil, err
 	}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
 	"github.com/cronpulse/cronpulse/notifier"
 )
 
@@ -377,7 +378,7 @@ func database(kind, pgURL string, log *slog.Logger) (string, func(), error) {
 		}
 		return filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
 	case "postgres":
-		u, drop, err := models.ScratchSchema(pgURL, "notifybench", log)
+		u, drop, err := modelstest.ScratchSchema(pgURL, "notifybench", log)
 		if err != nil {
 			return "", nil, err
 		}

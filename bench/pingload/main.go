@@ -41,6 +41,7 @@ import (
 	"github.com/cronpulse/cronpulse/bench/internal/cpu"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
@@ -209,7 +210,7 @@ func prepareDB(flagValue string, log *slog.Logger) (string, func(), error) {
 	if !models.IsPostgresURL(flagValue) {
 		return flagValue, func() {}, nil
 	}
-	u, drop, err := models.ScratchSchema(flagValue, "pingload", log)
+	u, drop, err := modelstest.ScratchSchema(flagValue, "pingload", log)
 	if err != nil {
 		return "", nil, err
 	}

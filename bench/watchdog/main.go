@@ -27,6 +27,7 @@ import (
 	"github.com/cronpulse/cronpulse/checker"
 	"github.com/cronpulse/cronpulse/migrations"
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/modelstest"
 	"github.com/google/uuid"
 	"github.com/jonboulle/clockwork"
 )
@@ -285,7 +286,7 @@ func prepareDB(flagValue string, log *slog.Logger) (string, func(), error) {
 	if !models.IsPostgresURL(flagValue) {
 		return flagValue, func() {}, nil
 	}
-	u, drop, err := models.ScratchSchema(flagValue, "watchdog", log)
+	u, drop, err := modelstest.ScratchSchema(flagValue, "watchdog", log)
 	if err != nil {
 		return "", nil, err
 	}

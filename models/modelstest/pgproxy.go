@@ -71,9 +71,10 @@ type cutAt struct {
 
 // NewCutProxy listens on loopback for connections to the PostgreSQL server
 // of dbURL and returns the proxy and dbURL pointing at it. It closes when
-// the test ends.
+// the test ends. An empty dbURL (no PostgreSQL) skips t.
 func NewCutProxy(t testing.TB, dbURL string) (*CutProxy, string) {
 	t.Helper()
+	Database{Name: "postgres", URL: dbURL}.SkipIfMissing(t)
 	u, err := url.Parse(dbURL)
 	require.NoError(t, err)
 	require.Equal(t, "disable", u.Query().Get("sslmode"), "the proxy reads plain PostgreSQL frames")

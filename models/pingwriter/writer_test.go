@@ -120,10 +120,12 @@ func TestPingHistoryPruned(t *testing.T) {
 			st := h.W.Stats()
 			assert.Equal(t, st.Batches, st.Fast, "every batch by the fast path, %+v", st)
 		}
-		require.Eventually(t, func() bool {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			items, err := store.Runs(models.RunFilter{JobID: h.Job.ID, Limit: 1000})
-			require.NoError(t, err)
-			return len(items) <= 25 && len(items) >= 20
+			if assert.NoError(c, err) {
+				assert.GreaterOrEqual(c, len(items), 20)
+				assert.LessOrEqual(c, len(items), 25)
+			}
 		}, 5*time.Second, 20*time.Millisecond)
 		items, err := store.Runs(models.RunFilter{JobID: h.Job.ID, Limit: 1000})
 		require.NoError(t, err)
@@ -205,11 +207,11 @@ func TestDeleteProjectRacingAMove(t *testing.T) {
 			require.NoError(t, x.QueryRow("SELECT pg_backend_pid()").Scan(&xpid))
 			_, err = x.Exec("SELECT id FROM jobs WHERE id = $1 FOR UPDATE", k.Job.ID)
 			require.NoError(t, err)
-			// blocked returns a backend that pid is blocking, or 0.
+			// blocked returns a backend that pid is blocking, or 0 (also
+			// when asking fails: the wait then goes on, and times out).
 			blocked := func(pid int64) int64 {
 				var b []int64
-				require.NoError(t, store.DB().Raw("SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&b).Error)
-				if len(b) == 0 {
+				if err := store.DB().Raw("SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&b).Error; err != nil || len(b) == 0 {
 					return 0
 				}
 				return b[0]
@@ -377,13 +379,15 @@ func holdJobRow(t *testing.T, store *models.Store, h *modelstest.Heartbeat) func
 		}
 	})
 	return func() {
-		require.Eventually(t, func() bool {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
 			var waiting int64
 			// Blocked by the lock or by a write queued on it before.
-			require.NoError(t, store.DB().Raw(`SELECT count(*) FROM pg_stat_activity
-				WHERE pid <> ? AND cardinality(pg_blocking_pids(pid)) > 0 AND query LIKE '%FOR UPDATE%'`, pid).Scan(&waiting).Error)
-			return waiting > 0
-		}, 10*time.Second, time.Millisecond, "the writer's retry waits on the lock")
+			err := store.DB().Raw(`SELECT count(*) FROM pg_stat_activity
+				WHERE pid <> ? AND cardinality(pg_blocking_pids(pid)) > 0 AND query LIKE '%FOR UPDATE%'`, pid).Scan(&waiting).Error
+			if assert.NoError(c, err) {
+				assert.Positive(c, waiting, "the writer's retry waits on the lock")
+			}
+		}, 10*time.Second, time.Millisecond)
 		released = true
 		require.NoError(t, tx.Rollback().Error)
 	}
