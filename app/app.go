@@ -124,14 +124,15 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer closeNotifyStore()
 	eng, err := checker.New(checker.Options{
-		Store:        s.Store,
-		Log:          s.Log,
-		Concurrency:  s.Config.CheckConcurrency,
-		PerHost:      s.Config.CheckPerHost,
-		AllowPrivate: s.Config.CheckAllowPriv,
-		CheckHistory: s.Config.CheckHistory,
-		PingHistory:  s.Config.PingHistory,
-		UserAgent:    "CronPulse/" + Version,
+		Store:          s.Store,
+		Log:            s.Log,
+		Concurrency:    s.Config.CheckConcurrency,
+		PerHost:        s.Config.CheckPerHost,
+		AllowPrivate:   s.Config.CheckAllowPriv,
+		CheckHistory:   s.Config.CheckHistory,
+		PingHistory:    s.Config.PingHistory,
+		StatsRetention: s.Config.StatsRetention,
+		UserAgent:      "CronPulse/" + Version,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ type Config struct {
 	CheckAllowPriv   bool // CHECK_ALLOW_PRIVATE: may checks call loopback/private addresses
 	CheckHistory     int  // CHECK_HISTORY: check runs kept per job
 
+	StatsRetention time.Duration // STATS_RETENTION: how long stats rollups are kept
+
 	SMTPHost           string        // SMTP_HOST: mail server for e-mail channels ("" = e-mail off)
 	SMTPPort           int           // SMTP_PORT
 	SMTPUsername       string        // SMTP_USERNAME ("" = no AUTH)
@@ -118,6 +120,14 @@ var settings = []setting{
 		return nil
 	}},
 	intSetting("CHECK_HISTORY", "1000", 1, 1_000_000, func(c *Config, n int) { c.CheckHistory = n }),
+	{"STATS_RETENTION", "90d", func(c *Config, v string) error {
+		d, err := parseDays(v)
+		if err != nil || d < 24*time.Hour || d > 3650*24*time.Hour {
+			return errors.New("must be a number of days from 1d to 3650d, such as 90d")
+		}
+		c.StatsRetention = d
+		return nil
+	}},
 	{"SMTP_HOST", "", func(c *Config, v string) error {
 		if strings.ContainsAny(v, " /:") {
 			return errors.New("must be a host name or address, without port or scheme")
@@ -232,4 +242,16 @@ func NewLogger(c *Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// parseDays reads "<n>d" (days) or a Go duration such as 2160h.
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }

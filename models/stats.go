@@ -59,12 +59,18 @@ func window(period string, now time.Time, loc *time.Location) (statsWindow, erro
 
 // DayStats is one day of dailyRuns.
 type DayStats struct {
-	Date          string   `json:"date"`
-	Success       int64    `json:"success"`
-	Failure       int64    `json:"failure"`
-	Total         int64    `json:"total"`
-	AvgDurationMs *int64   `json:"avgDurationMs"`
-	UptimePercent *float64 `json:"uptimePercent,omitempty"`
+	Date          string `json:"date"`
+	Success       int64  `json:"success"`
+	Failure       int64  `json:"failure"`
+	Total         int64  `json:"total"`
+	AvgDurationMs *int64 `json:"avgDurationMs"`
+}
+
+// JobDayStats is one day of a job's dailyRuns: with its uptime (null when
+// the job did not exist or was paused all day).
+type JobDayStats struct {
+	DayStats
+	UptimePercent *float64 `json:"uptimePercent"`
 }
 
 // JobStats is GET /jobs/{id}/stats.
@@ -83,8 +89,8 @@ type JobStats struct {
 	UptimePercent   *float64   `json:"uptimePercent"`
 	DowntimeSeconds int64      `json:"downtimeSeconds"`
 	Flips           int64      `json:"flips"`
-	LastRunAt       *time.Time `json:"lastRunAt"`
-	DailyRuns       []DayStats `json:"dailyRuns"`
+	LastRunAt       *time.Time    `json:"lastRunAt"`
+	DailyRuns       []JobDayStats `json:"dailyRuns"`
 }
 
 // JobStatsOf computes the stats of job id over period, with days in tz (""
@@ -113,14 +119,13 @@ func (s *Store) JobStatsOf(id, period, tz string) (*JobStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &JobStats{Period: period, Timezone: loc.String(), From: w.from, To: w.to, Flips: flips, DailyRuns: make([]DayStats, len(w.days))}
+	st := &JobStats{Period: period, Timezone: loc.String(), From: w.from, To: w.to, Flips: flips, DailyRuns: make([]JobDayStats, len(w.days))}
 	var total Counters
 	for i, d := range w.days {
 		c := perDay[i]
 		total.Merge(&c)
 		down, watched := tl.within(d.from, d.to)
-		st.DailyRuns[i] = dayStats(d.date, &c)
-		st.DailyRuns[i].UptimePercent = uptimePercent(down, watched)
+		st.DailyRuns[i] = JobDayStats{dayStats(d.date, &c), uptimePercent(down, watched)}
 	}
 	down, watched := tl.within(w.from, w.to)
 	st.UptimePercent, st.DowntimeSeconds = uptimePercent(down, watched), int64(math.Round(down))
