@@ -75,20 +75,20 @@ type JobDayStats struct {
 
 // JobStats is GET /jobs/{id}/stats.
 type JobStats struct {
-	Period          string     `json:"period"`
-	Timezone        string     `json:"timezone"`
-	From            time.Time  `json:"from"`
-	To              time.Time  `json:"to"`
-	TotalRuns       int64      `json:"totalRuns"`
-	SuccessRuns     int64      `json:"successRuns"`
-	FailedRuns      int64      `json:"failedRuns"`
-	SuccessRate     *float64   `json:"successRate"`
-	AvgDurationMs   *int64     `json:"avgDurationMs"`
-	P50DurationMs   *int64     `json:"p50DurationMs"`
-	P95DurationMs   *int64     `json:"p95DurationMs"`
-	UptimePercent   *float64   `json:"uptimePercent"`
-	DowntimeSeconds int64      `json:"downtimeSeconds"`
-	Flips           int64      `json:"flips"`
+	Period          string        `json:"period"`
+	Timezone        string        `json:"timezone"`
+	From            time.Time     `json:"from"`
+	To              time.Time     `json:"to"`
+	TotalRuns       int64         `json:"totalRuns"`
+	SuccessRuns     int64         `json:"successRuns"`
+	FailedRuns      int64         `json:"failedRuns"`
+	SuccessRate     *float64      `json:"successRate"`
+	AvgDurationMs   *int64        `json:"avgDurationMs"`
+	P50DurationMs   *int64        `json:"p50DurationMs"`
+	P95DurationMs   *int64        `json:"p95DurationMs"`
+	UptimePercent   *float64      `json:"uptimePercent"`
+	DowntimeSeconds int64         `json:"downtimeSeconds"`
+	Flips           int64         `json:"flips"`
 	LastRunAt       *time.Time    `json:"lastRunAt"`
 	DailyRuns       []JobDayStats `json:"dailyRuns"`
 }
