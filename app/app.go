@@ -70,6 +70,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Now:       d.Now,
 		Hooks:     d.Hooks,
 		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
+		Version:   Version,
 	})
 	api.Register(f.Group("/api/v1"))
 	writer := d.PingWriter

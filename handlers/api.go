@@ -19,6 +19,7 @@ type API struct {
 	hooks   JobHooks
 	// channels sends test messages for POST /channels/{id}/test (nil: 503).
 	channels ChannelTester
+	version  string // the release, in the OpenAPI document
 }
 
 // JobHooks lets the monitoring engine hear about changes made through the
@@ -41,6 +42,7 @@ type APIOptions struct {
 	Hooks     JobHooks
 	// Channels sends channel test messages; nil answers 503.
 	Channels ChannelTester
+	Version  string // the release, shown in the OpenAPI document
 }
 
 // NewAPI builds the API handlers.
@@ -57,6 +59,7 @@ func NewAPI(o APIOptions) *API {
 		limiter:  newRateLimiter(o.RateLimit, now),
 		hooks:    o.Hooks,
 		channels: o.Channels,
+		version:  o.Version,
 	}
 }
 
@@ -107,7 +110,11 @@ var Routes = []Route{
 
 // Register mounts the API on r (the /api/v1 group): body limit, then
 // authentication, then the per-key rate limit, then each route's permission.
+//
+// GET /openapi.json comes first: it describes the API, holds no data, and
+// is read by tools before they have a key.
 func (a *API) Register(r fiber.Router) {
+	r.Get("/openapi.json", a.openAPI())
 	r.Use(limitBody, a.auth.authenticate, a.limiter.limit)
 	for _, rt := range Routes {
 		r.Add(rt.Method, rt.Path, need(rt.Permission), rt.handler(a))
