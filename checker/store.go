@@ -23,6 +23,9 @@ type Store interface {
 	DueHeartbeats(now time.Time, limit int) ([]models.Job, error)
 	ApplyHeartbeats(jobs []models.Job, now time.Time) (models.HeartbeatResult, error)
 	HeartbeatWriters() int
+
+	// The engine's own status (enginestatus.go).
+	MonitorCounts() (checks, heartbeats int64, err error)
 }
 
 var _ Store = (*models.Store)(nil)
