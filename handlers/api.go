@@ -19,6 +19,7 @@ type API struct {
 	hooks   JobHooks
 	// channels sends test messages for POST /channels/{id}/test (nil: 503).
 	channels ChannelTester
+	status   StatusOptions // what GET /status reports beside the store
 }
 
 // JobHooks lets the monitoring engine hear about changes made through the
@@ -41,6 +42,7 @@ type APIOptions struct {
 	Hooks     JobHooks
 	// Channels sends channel test messages; nil answers 503.
 	Channels ChannelTester
+	Status   StatusOptions
 }
 
 // NewAPI builds the API handlers.
@@ -57,6 +59,7 @@ func NewAPI(o APIOptions) *API {
 		limiter:  newRateLimiter(o.RateLimit, now),
 		hooks:    o.Hooks,
 		channels: o.Channels,
+		status:   o.Status,
 	}
 }
 
@@ -90,6 +93,9 @@ var Routes = []Route{
 	{"GET", "/jobs/:id/flips", models.PermReadJobs, func(a *API) fiber.Handler { return a.listFlips }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+
+	// Insight: the service's status, and schedules inferred from pings.
+	{"GET", "/status", models.PermReadJobs, func(a *API) fiber.Handler { return a.getStatus }},
 
 	{"GET", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.listChannels }},
 	{"POST", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.createChannel }},
