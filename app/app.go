@@ -36,6 +36,11 @@ type Deps struct {
 	// closes it when the Fiber app shuts down; a writer passed in is the
 	// caller's to close.
 	PingWriter *pingwriter.Writer
+	// Engine is the running checker, reported by GET /api/v1/status; nil
+	// (tests without an engine) reports running false.
+	Engine *checker.Engine
+	// StartedAt is when the service started; zero means when New runs.
+	StartedAt time.Time
 }
 
 // NewPingWriter starts the ping writer of store as configured
@@ -62,17 +67,6 @@ func New(cfg *Config, d Deps) *fiber.App {
 	f.Get("/healthz", handlers.Healthz)
 	f.Get("/readyz", handlers.Readyz(d.Store))
 
-	api := handlers.NewAPI(handlers.APIOptions{
-		Store:     d.Store,
-		BaseURL:   cfg.BaseURL,
-		Log:       d.Log,
-		RateLimit: cfg.APIRateLimit,
-		Now:       d.Now,
-		Hooks:     d.Hooks,
-		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
-		Version:   Version,
-	})
-	api.Register(f.Group("/api/v1"))
 	writer := d.PingWriter
 	if writer == nil {
 		writer = NewPingWriter(cfg, d.Store, d.Log)
@@ -81,6 +75,18 @@ func New(cfg *Config, d Deps) *fiber.App {
 			return nil
 		})
 	}
+	api := handlers.NewAPI(handlers.APIOptions{
+		Store:     d.Store,
+		BaseURL:   cfg.BaseURL,
+		Log:       d.Log,
+		RateLimit: cfg.APIRateLimit,
+		Now:       d.Now,
+		Hooks:     d.Hooks,
+		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
+		Status:    statusOptions(cfg, d, writer),
+		Version:   Version,
+	})
+	api.Register(f.Group("/api/v1"))
 	handlers.RegisterPing(f, handlers.PingOptions{
 		Store:     d.Store,
 		Log:       d.Log,
@@ -119,6 +125,7 @@ func (s *Service) Close() error { return models.Close(s.Store.DB()) }
 // Run serves HTTP until ctx is cancelled, then shuts down: stop accepting
 // requests, let in-flight ones finish (bounded by SHUTDOWN_TIMEOUT).
 func (s *Service) Run(ctx context.Context) error {
+	started := time.Now()
 	notifyStore, closeNotifyStore, err := s.openNotifierStore()
 	if err != nil {
 		return err
@@ -155,7 +162,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.Store.SetFlipListener(notify.Listener())
 	notify.Start(context.Background())
 	pings := NewPingWriter(s.Config, s.Store, s.Log)
-	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Hooks: handlers.JobHooks{
+	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Engine: eng, StartedAt: started, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,
 		Deleted: eng.JobDeleted,
 		Trigger: eng.Trigger,

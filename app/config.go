@@ -27,6 +27,7 @@ type Config struct {
 	LogFormat    string        // LOG_FORMAT: text or json
 	APIRateLimit int           // API_RATE_LIMIT: requests per key per minute
 	ShutdownWait time.Duration // SHUTDOWN_TIMEOUT
+	InstanceID   string        // INSTANCE_ID: this process's name in GET /api/v1/status (default host name-pid)
 
 	PingBodyLimit int // PING_BODY_LIMIT: bytes of a ping body kept
 	PingRateLimit int // PING_RATE_LIMIT: pings per job per minute
@@ -106,6 +107,17 @@ var settings = []setting{
 		c.ShutdownWait = d
 		return nil
 	}},
+	{"INSTANCE_ID", "", func(c *Config, v string) error {
+		if v == "" {
+			c.InstanceID = defaultInstanceID()
+			return nil
+		}
+		if len(v) > 100 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			return errors.New("must be at most 100 characters, without spaces or control characters")
+		}
+		c.InstanceID = v
+		return nil
+	}},
 	intSetting("PING_BODY_LIMIT", "100000", 0, 10<<20, func(c *Config, n int) { c.PingBodyLimit = n }),
 	intSetting("PING_RATE_LIMIT", "600", 1, 1_000_000, func(c *Config, n int) { c.PingRateLimit = n }),
 	intSetting("PING_HISTORY", "1000", 1, 1_000_000, func(c *Config, n int) { c.PingHistory = n }),
@@ -178,6 +190,16 @@ var settings = []setting{
 		c.NotifyRetryBase = d
 		return nil
 	}},
+}
+
+// defaultInstanceID names this process when INSTANCE_ID is not set: the
+// host name and the process id, unique among the processes of one host.
+func defaultInstanceID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "cronpulse" // a host without a name still gets a usable id
+	}
+	return host + "-" + strconv.Itoa(os.Getpid())
 }
 
 // intSetting is a whole-number setting within [min, max].

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +147,29 @@ func TestTestConfig(t *testing.T) {
 	c := TestConfig("/tmp/x.db")
 	assert.Equal(t, "/tmp/x.db", c.DatabaseURL)
 	assert.Equal(t, 600, c.APIRateLimit)
+}
+
+func TestInstanceID(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	cases := []struct {
+		name, value, want, err string
+	}{
+		{name: "default: host name and pid", value: "", want: host + "-" + strconv.Itoa(os.Getpid())},
+		{name: "set", value: "eu-1", want: "eu-1"},
+		{name: "spaces refused", value: "eu 1", err: "INSTANCE_ID"},
+		{name: "too long", value: strings.Repeat("x", 101), err: "INSTANCE_ID"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ConfigFrom(env(map[string]string{"INSTANCE_ID": c.value}))
+			if c.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), c.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, cfg.InstanceID)
+		})
+	}
 }

@@ -59,6 +59,12 @@ type checkState struct {
 
 	runningMu sync.Mutex
 	running   map[string]struct{} // jobs whose check is in flight
+
+	// The dispatcher's gocron job and what its last tick did, for Status.
+	dispatcher   gocron.Job
+	tickMu       sync.Mutex
+	lastTick     time.Time // when the last tick started; zero before the first
+	lastTickJobs int       // checks it started
 }
 
 // checkInit builds the runner and limits once; Trigger may need them even
@@ -86,13 +92,15 @@ func (e *Engine) startChecks(ctx context.Context) error {
 	go e.writeResults()
 	c.started.Store(true)
 
-	if _, err := e.sched.NewJob(gocron.DurationJob(dispatchEvery),
-		gocron.NewTask(e.dispatch),
+	dj, err := e.sched.NewJob(gocron.DurationJob(dispatchEvery),
+		gocron.NewTask(e.tick),
 		gocron.WithName("check dispatcher"),
 		gocron.WithSingletonMode(gocron.LimitModeReschedule),
-	); err != nil {
+	)
+	if err != nil {
 		return fmt.Errorf("schedule check dispatcher: %w", err)
 	}
+	c.dispatcher = dj
 	if _, err := e.sched.NewJob(gocron.DurationJob(pruneEvery),
 		gocron.NewTask(e.pruneRuns),
 		gocron.WithName("check run retention"),
@@ -179,28 +187,41 @@ func nextTick(sched *models.Schedule, due, now time.Time) time.Time {
 	return next
 }
 
-// dispatch claims and starts every check that is due. gocron calls it every
-// dispatchEvery; JobChanged calls it too, so a change is seen at once.
-func (e *Engine) dispatch() {
+// tick is the dispatcher's scheduled run (gocron calls it every
+// dispatchEvery): a dispatch, remembered for Status. Dispatches that
+// JobChanged starts between ticks are not ticks and are not remembered.
+func (e *Engine) tick() {
+	c := e.checkInit()
+	at := e.now()
+	n := e.dispatch()
+	c.tickMu.Lock()
+	c.lastTick, c.lastTickJobs = at, n
+	c.tickMu.Unlock()
+}
+
+// dispatch claims and starts every check that is due, and returns how many
+// it started. gocron calls it every dispatchEvery (through tick);
+// JobChanged calls it too, so a change is seen at once.
+func (e *Engine) dispatch() (started int) {
 	c := e.checkInit()
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
 	defer c.dispatches.Add(1) // after the launches: a waiter then sees them in unstored
 	if c.stopping.Load() {
-		return
+		return 0
 	}
 	for !c.stopping.Load() {
 		// Backpressure: while the checks already started, or their runs
 		// waiting to be stored, fill more than a few batches, due jobs wait
 		// in the database for the next dispatch instead of piling up here.
 		if c.unstored.Load() >= maxUnstored {
-			return
+			return started
 		}
 		now := e.now()
 		jobs, err := e.store.DueChecks(now, dispatchBatch)
 		if err != nil {
 			e.log.Error("read due checks", slog.Any("error", err))
-			return
+			return started
 		}
 		claims := make([]models.CheckClaim, 0, len(jobs))
 		byID := make(map[string]*models.Job, len(jobs))
@@ -217,30 +238,34 @@ func (e *Engine) dispatch() {
 		won, err := e.store.ClaimChecks(claims)
 		if err != nil {
 			e.log.Error("claim due checks", slog.Any("error", err))
-			return
+			return started
 		}
 		for _, w := range won {
-			e.launch(byID[w.JobID], *w.From)
+			if e.launch(byID[w.JobID], *w.From) {
+				started++
+			}
 		}
 		// Read again only when a full batch came back and moved on: a batch
 		// of jobs that cannot be claimed (another instance took them, or a
 		// schedule that no longer parses) must not spin here.
 		if len(jobs) < dispatchBatch || len(won) == 0 {
-			return
+			return started
 		}
 	}
+	return started
 }
 
 // launch runs one claimed tick of j in the background and hands its run to
 // the writer. A job whose previous check is still in flight skips this tick
-// rather than piling up requests against a slow target.
-func (e *Engine) launch(j *models.Job, due time.Time) {
+// rather than piling up requests against a slow target; launch says
+// whether it started the check.
+func (e *Engine) launch(j *models.Job, due time.Time) bool {
 	c := &e.check
 	c.runningMu.Lock()
 	if _, busy := c.running[j.ID]; busy {
 		c.runningMu.Unlock()
 		e.log.Warn("check skipped: the previous one is still running", slog.String("job", j.ID), slog.Time("tick", due))
-		return
+		return false
 	}
 	c.running[j.ID] = struct{}{}
 	c.runningMu.Unlock()
@@ -263,6 +288,7 @@ func (e *Engine) launch(j *models.Job, due time.Time) {
 		run.ScheduledAt = &due
 		c.results <- run
 	}()
+	return true
 }
 
 // runCheck waits for a host slot and a global slot, then checks j.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -40,6 +41,8 @@ type Engine struct {
 	clock clockwork.Clock
 	sched gocron.Scheduler
 	check checkState // HTTP checks (checks.go)
+	// running is true between a successful Start and Stop (Status).
+	running atomic.Bool
 }
 
 // New builds an engine; nothing runs until Start.
@@ -75,11 +78,13 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.sched.Start()
+	e.running.Store(true)
 	return nil
 }
 
 // Stop stops scheduling new work and waits for running work to finish.
 func (e *Engine) Stop() error {
+	e.running.Store(false)
 	if err := e.sched.Shutdown(); err != nil {
 		return fmt.Errorf("stop scheduler: %w", err)
 	}

@@ -27,6 +27,9 @@ type Store interface {
 	// Stats maintenance (stats.go).
 	CompactStats(now time.Time) (int, error)
 	PruneStats(now time.Time, retention time.Duration) error
+
+	// The engine's own status (enginestatus.go).
+	MonitorCounts() (checks, heartbeats int64, err error)
 }
 
 var _ Store = (*models.Store)(nil)

@@ -19,7 +19,8 @@ type API struct {
 	hooks   JobHooks
 	// channels sends test messages for POST /channels/{id}/test (nil: 503).
 	channels ChannelTester
-	version  string // the release, in the OpenAPI document
+	version  string        // the release, in the OpenAPI document
+	status   StatusOptions // what GET /status reports beside the store
 }
 
 // JobHooks lets the monitoring engine hear about changes made through the
@@ -43,6 +44,7 @@ type APIOptions struct {
 	// Channels sends channel test messages; nil answers 503.
 	Channels ChannelTester
 	Version  string // the release, shown in the OpenAPI document
+	Status   StatusOptions
 }
 
 // NewAPI builds the API handlers.
@@ -60,6 +62,7 @@ func NewAPI(o APIOptions) *API {
 		hooks:    o.Hooks,
 		channels: o.Channels,
 		version:  o.Version,
+		status:   o.Status,
 	}
 }
 
@@ -95,6 +98,10 @@ var Routes = []Route{
 	{"GET", "/stats", models.PermReadJobs, func(a *API) fiber.Handler { return a.globalStats }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+
+	// Insight: the service's status, and schedules inferred from pings.
+	{"GET", "/status", models.PermReadJobs, func(a *API) fiber.Handler { return a.getStatus }},
+	{"GET", "/jobs/:id/schedule-suggestion", models.PermReadJobs, func(a *API) fiber.Handler { return a.scheduleSuggestion }},
 
 	{"GET", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.listChannels }},
 	{"POST", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.createChannel }},

@@ -63,6 +63,8 @@ func TestOpenAPIDocumentAndAnswers(t *testing.T) {
 			{"GET", "/api/v1/jobs/" + job + "/flips", ""},
 			{"GET", "/api/v1/jobs/" + hb + "/stats?period=30d", ""},
 			{"GET", "/api/v1/stats", ""},
+			{"GET", "/api/v1/status", ""},
+			{"GET", "/api/v1/jobs/" + hb + "/schedule-suggestion", ""},
 			{"GET", "/api/v1/schedules/validate?schedule=0+9+*+*+1-5", ""},
 			{"GET", "/api/v1/schedules/validate?schedule=nope", ""},
 			{"GET", "/api/v1/channels", ""},

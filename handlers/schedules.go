@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"time"
 
 	"github.com/cronpulse/cronpulse/models"
@@ -28,4 +29,27 @@ func (a *API) validateSchedule(c *fiber.Ctx) error {
 		next[i] = next[i].In(s.Location())
 	}
 	return c.JSON(scheduleCheck{Valid: true, NextRuns: next, Description: s.Describe()})
+}
+
+// scheduleSuggestion serves GET /jobs/:id/schedule-suggestion: the
+// schedule and tolerance the job's newest success pings fit (see
+// models.SuggestSchedule), answered as a bare object like GET /jobs/:id.
+// Too few pings is a 404 saying so: there is no suggestion to show yet.
+func (a *API) scheduleSuggestion(c *fiber.Ctx) error {
+	j, err := a.store.Job(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	pings, err := a.store.SuccessPingTimes(j.ID, models.SuggestionPings)
+	if err != nil {
+		return err
+	}
+	s, err := models.SuggestSchedule(pings, j.Timezone)
+	if errors.Is(err, models.ErrTooFewPings) {
+		return fiber.NewError(fiber.StatusNotFound, "no schedule suggestion for job "+j.ID+": "+err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(s)
 }

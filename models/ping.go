@@ -57,3 +57,16 @@ func CleanPingBody(b []byte, limit int) string {
 	}
 	return s
 }
+
+// SuccessPingTimes returns when the newest success pings of a job arrived,
+// newest first, at most limit of them (for SuggestSchedule). It reads the
+// pings index on (job_id, n) backwards and only the created_at column.
+func (s *Store) SuccessPingTimes(jobID string, limit int) ([]time.Time, error) {
+	var out []time.Time
+	err := s.db.Model(&Ping{}).Where("job_id = ? AND kind = ?", jobID, PingSuccess).
+		Order("n DESC").Limit(limit).Pluck("created_at", &out).Error
+	if err != nil {
+		return nil, translate(err, "success pings of job "+jobID)
+	}
+	return out, nil
+}
