@@ -129,3 +129,17 @@ func (a *API) deleteProject(c *fiber.Ctx) error {
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
+
+// rotateBadgeKey gives the project a new badge key: its old badge URLs
+// answer 404 once the badge cache has let them go (a few seconds).
+func (a *API) rotateBadgeKey(c *fiber.Ctx) error {
+	p, err := a.store.RotateBadgeKey(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	v, err := a.viewProject(c, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
