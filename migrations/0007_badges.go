@@ -15,7 +15,7 @@ import (
 // Existing projects get a random key here, in Go: neither database makes
 // crypto/rand-quality base-62 strings in SQL the same way (SQLite has
 // randomblob, PostgreSQL gen_random_uuid, each with its own alphabet). The
-// unique index comes after the backfill, when no two keys are ”.
+// unique index comes after the backfill, once every key is set.
 var badges = Migration{
 	Version: 7,
 	Name:    "badges",
