@@ -43,6 +43,7 @@ var All = []Migration{
 	pingWrites,
 	stats,
 	badges,
+	jobFilters,
 }
 
 var placeholders = map[string]map[string]string{

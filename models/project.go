@@ -113,15 +113,6 @@ func (s *Store) ProjectByPingKey(key string) (*Project, error) {
 	return &p, nil
 }
 
-// Projects returns one page of projects ordered by id.
-func (s *Store) Projects(page Page) ([]Project, error) {
-	var out []Project
-	if err := paged(s.db, page).Find(&out).Error; err != nil {
-		return nil, translate(err, "list projects")
-	}
-	return out, nil
-}
-
 // JobSummaries returns the jobs of the given projects in short form, keyed
 // by project id, in one query.
 func (s *Store) JobSummaries(projectIDs []string) (map[string][]JobSummary, error) {
