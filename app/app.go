@@ -95,6 +95,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		RateLimit: cfg.PingRateLimit,
 		Writer:    writer,
 	})
+	handlers.RegisterBadges(f, handlers.BadgeOptions{Store: d.Store, Now: d.Now})
 	handlers.RegisterWeb(f)
 	return f
 }

@@ -82,6 +82,7 @@ var Routes = []Route{
 	{"GET", "/projects/:id", models.PermReadProjects, func(a *API) fiber.Handler { return a.getProject }},
 	{"PUT", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.updateProject }},
 	{"DELETE", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.deleteProject }},
+	{"POST", "/projects/:id/badge-key", models.PermWriteProjects, func(a *API) fiber.Handler { return a.rotateBadgeKey }},
 
 	{"GET", "/jobs", models.PermReadJobs, func(a *API) fiber.Handler { return a.listJobs }},
 	{"POST", "/jobs", models.PermWriteJobs, func(a *API) fiber.Handler { return a.createJob }},

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
 )
@@ -25,25 +27,62 @@ func (a *API) view(c *fiber.Ctx, j *models.Job) jobView {
 }
 
 func (a *API) listJobs(c *fiber.Ctx) error {
-	page, err := parsePage(c, MaxPageSize)
+	f, err := parseJobFilter(c)
 	if err != nil {
 		return err
 	}
-	f := models.JobFilter{ProjectID: c.Query("projectId"), Page: page}
+	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page
 	jobs, err := a.store.Jobs(f)
 	if err != nil {
 		return err
 	}
-	if len(jobs) > page.Limit {
-		jobs = jobs[:page.Limit]
-		setNextLink(c, a.baseURL, jobs[page.Limit-1].ID, page.Limit)
+	if len(jobs) > limit {
+		jobs = jobs[:limit]
+		setNextLink(c, a.baseURL, models.JobCursor(f.Sort, &jobs[limit-1]), limit)
 	}
 	out := make([]jobView, len(jobs))
 	for i := range jobs {
 		out[i] = a.view(c, &jobs[i])
 	}
 	return c.JSON(out)
+}
+
+// parseJobFilter reads the filters of GET /jobs: status (a comma list),
+// tag (repeatable: all must match), q, paused, projectId, sort, and the
+// page. The strings are copied out of Fiber's reused buffers.
+func parseJobFilter(c *fiber.Ctx) (models.JobFilter, error) {
+	f := models.JobFilter{
+		ProjectID: strings.Clone(c.Query("projectId")),
+		Query:     strings.Clone(c.Query("q")),
+		Sort:      strings.Clone(c.Query("sort")),
+	}
+	var err error
+	if f.Sort == "" {
+		f.Page, err = parsePage(c, MaxPageSize)
+	} else {
+		f.Page, err = parseRawPage(c, MaxPageSize) // ValidateJobFilter reads the sort's cursor
+	}
+	if err != nil {
+		return f, err
+	}
+	if v := c.Query("status"); v != "" {
+		if f.Statuses, err = models.ParseStatuses(v); err != nil {
+			return f, err
+		}
+	}
+	for _, t := range c.Context().QueryArgs().PeekMulti("tag") {
+		f.Tags = append(f.Tags, string(t))
+	}
+	switch v := c.Query("paused"); v {
+	case "":
+	case "true", "false":
+		p := v == "true"
+		f.Paused = &p
+	default:
+		return f, fiber.NewError(fiber.StatusBadRequest, "paused: must be true or false")
+	}
+	return f, models.ValidateJobFilter(&f)
 }
 
 func (a *API) createJob(c *fiber.Ctx) error {

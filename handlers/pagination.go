@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
@@ -17,15 +18,11 @@ const MaxPageSize = 1000
 
 var cursorPattern = regexp.MustCompile(`^[0-9a-z]{1,64}$`)
 
-// parsePage reads ?limit= and ?cursor=.
+// parsePage reads ?limit= and ?cursor= (an id).
 func parsePage(c *fiber.Ctx, def int) (models.Page, error) {
-	p := models.Page{Limit: def, Cursor: c.Query("cursor")}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return p, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("limit: must be a whole number from 1 to %d", MaxPageSize))
-		}
-		p.Limit = n
+	p, err := parseRawPage(c, def)
+	if err != nil {
+		return p, err
 	}
 	if p.Cursor != "" && !cursorPattern.MatchString(p.Cursor) {
 		return p, fiber.NewError(fiber.StatusBadRequest, "cursor: not a cursor returned by this API")
@@ -33,15 +30,23 @@ func parsePage(c *fiber.Ctx, def int) (models.Page, error) {
 	return p, nil
 }
 
-// setNextLink adds a Link header pointing at the page after lastID, keeping
-// the request's other query parameters. The CronPulse lists return bare
+// parseRawPage reads ?limit= and takes ?cursor= as it is, for a list whose
+// store checks its own cursors (a sorted job list: models.JobCursor).
+func parseRawPage(c *fiber.Ctx, def int) (models.Page, error) {
+	n, err := parseLimit(c, def)
+	return models.Page{Limit: n, Cursor: strings.Clone(c.Query("cursor"))}, err
+}
+
+// setNextLink adds a Link header pointing at the page after cursor (the
+// last item's id, or a sorted list's models.JobCursor), keeping the
+// request's other query parameters. The CronPulse lists return bare
 // arrays, so the cursor cannot travel in the body.
-func setNextLink(c *fiber.Ctx, baseURL, lastID string, limit int) {
+func setNextLink(c *fiber.Ctx, baseURL, cursor string, limit int) {
 	q := url.Values{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
 		q.Add(string(k), string(v))
 	})
-	q.Set("cursor", lastID)
+	q.Set("cursor", cursor)
 	q.Set("limit", strconv.Itoa(limit))
 	c.Set("Link", fmt.Sprintf("<%s%s?%s>; rel=\"next\"", baseURL, c.Path(), q.Encode()))
 }

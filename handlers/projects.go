@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
 )
@@ -29,9 +31,13 @@ func (a *API) listProjects(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	q := strings.Clone(c.Query("q"))
+	if err := models.ValidateQuery(q); err != nil {
+		return err
+	}
 	limit := page.Limit
 	page.Limit++ // one more tells whether there is a next page
-	projects, err := a.store.Projects(page)
+	projects, err := a.store.Projects(models.ProjectFilter{Query: q, Page: page})
 	if err != nil {
 		return err
 	}
@@ -128,4 +134,18 @@ func (a *API) deleteProject(c *fiber.Ctx) error {
 		}
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// rotateBadgeKey gives the project a new badge key: its old badge URLs
+// answer 404 once the badge cache has let them go (a few seconds).
+func (a *API) rotateBadgeKey(c *fiber.Ctx) error {
+	p, err := a.store.RotateBadgeKey(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	v, err := a.viewProject(c, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }

@@ -7,6 +7,7 @@ package migrations
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type Migration struct {
 	// rare change that one database needs and the other does not; the
 	// migration says why.
 	Postgres []string
+	// Go, if set, runs after the statements in the same transaction, for
+	// the rare change SQL cannot make alike on both databases (random
+	// values from crypto/rand); the migration says why.
+	Go func(tx *gorm.DB) error
 }
 
 // All lists every migration in the order it is applied. Append only: a
@@ -37,6 +42,8 @@ var All = []Migration{
 	notifications,
 	pingWrites,
 	stats,
+	badges,
+	jobFilters,
 }
 
 var placeholders = map[string]map[string]string{
@@ -67,6 +74,12 @@ const advisoryLockKey = 72_617_001
 // Apply runs every migration not yet recorded in schema_migrations, each in
 // its own transaction, and returns how many it applied.
 func Apply(db *gorm.DB, log *slog.Logger) (int, error) {
+	return applyThrough(db, log, math.MaxInt)
+}
+
+// applyThrough is Apply stopping after version last (tests of a
+// migration's backfill start from the schema before it).
+func applyThrough(db *gorm.DB, log *slog.Logger, last int) (int, error) {
 	dialect := db.Dialector.Name()
 	if _, ok := placeholders[dialect]; !ok {
 		return 0, fmt.Errorf("migrations: unsupported database %q", dialect)
@@ -80,6 +93,9 @@ func Apply(db *gorm.DB, log *slog.Logger) (int, error) {
 	}
 	applied := 0
 	for _, m := range ordered(All) {
+		if m.Version > last {
+			break
+		}
 		done, err := applyOne(db, dialect, m)
 		if err != nil {
 			return applied, err
@@ -125,6 +141,11 @@ func applyOne(db *gorm.DB, dialect string, m Migration) (bool, error) {
 		for _, stmt := range stmts {
 			if err := tx.Exec(render(stmt, dialect)).Error; err != nil {
 				return fmt.Errorf("%s", firstLine(stmt)+": "+err.Error())
+			}
+		}
+		if m.Go != nil {
+			if err := m.Go(tx); err != nil {
+				return err
 			}
 		}
 		if err := tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -94,12 +94,6 @@ func (j *Job) ParsedSchedule() (*Schedule, error) {
 	return ParseSchedule(j.Schedule, j.Timezone)
 }
 
-// JobFilter selects jobs for listing.
-type JobFilter struct {
-	ProjectID string
-	Page
-}
-
 // NewJob builds a validated job from a create request, filling in defaults.
 func (s *Store) NewJob(r *JobRequest) (*Job, error) {
 	if err := r.requireForCreate(); err != nil {
@@ -204,22 +198,6 @@ func (s *Store) JobByToken(token string) (*Job, error) {
 	}
 	s.deriveNextRun(&j)
 	return &j, nil
-}
-
-// Jobs returns one page of jobs ordered by id, optionally of one project.
-func (s *Store) Jobs(f JobFilter) ([]Job, error) {
-	var out []Job
-	q := paged(s.db, f.Page)
-	if f.ProjectID != "" {
-		q = q.Where("project_id = ?", f.ProjectID)
-	}
-	if err := q.Find(&out).Error; err != nil {
-		return nil, translate(err, "list jobs")
-	}
-	for i := range out {
-		s.deriveNextRun(&out[i])
-	}
-	return out, nil
 }
 
 // UpdateJob loads the job, applies r, validates and saves it in one

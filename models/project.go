@@ -12,10 +12,13 @@ import (
 
 // Project groups jobs and notification channels.
 type Project struct {
-	ID        string    `json:"id" gorm:"primaryKey"`
-	Name      string    `json:"name"`
-	URL       string    `json:"url" gorm:"column:url"`
-	PingKey   string    `json:"pingKey"`
+	ID      string `json:"id" gorm:"primaryKey"`
+	Name    string `json:"name"`
+	URL     string `json:"url" gorm:"column:url"`
+	PingKey string `json:"pingKey"`
+	// BadgeKey is the public part of the project's badge URLs
+	// (/badge/{badgeKey}/…): anyone may see a badge, nobody can ping with it.
+	BadgeKey  string    `json:"badgeKey"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
@@ -79,7 +82,7 @@ func (s *Store) NewProject(r *ProjectRequest) (*Project, error) {
 		return nil, invalid("name", "is required")
 	}
 	now := s.Now()
-	p := &Project{ID: NewID(now), PingKey: randomString(22, idAlphabet), CreatedAt: now, UpdatedAt: now}
+	p := &Project{ID: NewID(now), PingKey: randomString(22, idAlphabet), BadgeKey: newBadgeKey(), CreatedAt: now, UpdatedAt: now}
 	if err := r.Patch(p); err != nil {
 		return nil, err
 	}
@@ -108,15 +111,6 @@ func (s *Store) ProjectByPingKey(key string) (*Project, error) {
 		return nil, translate(err, "project by ping key")
 	}
 	return &p, nil
-}
-
-// Projects returns one page of projects ordered by id.
-func (s *Store) Projects(page Page) ([]Project, error) {
-	var out []Project
-	if err := paged(s.db, page).Find(&out).Error; err != nil {
-		return nil, translate(err, "list projects")
-	}
-	return out, nil
 }
 
 // JobSummaries returns the jobs of the given projects in short form, keyed

@@ -4,6 +4,10 @@
 // server and middleware, no database, no auth) measured in the same run, so
 // the figures can be read as ratios on a noisy machine.
 //
+// With -filter-jobs N (in-process only) it also bulk-inserts N jobs into a
+// third project, about 1% of them down, with varied names, and measures the
+// list filters: GET /api/v1/jobs?status=down&q=backup&limit=100.
+//
 // It starts CronPulse in-process on 127.0.0.1 with SQLite (a temporary file)
 // or PostgreSQL (a fresh schema, dropped afterwards), or measures a running
 // server given by -url and -key. Every measurement is bounded in requests
@@ -11,6 +15,7 @@
 //
 //	go run ./bench/apibench -db sqlite
 //	go run ./bench/apibench -db postgres -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+//	go run ./bench/apibench -db sqlite -filter-jobs 100000
 package main
 
 import (
@@ -48,6 +53,8 @@ type options struct {
 	n       map[string]int
 	maxTime time.Duration
 	warmup  int
+	// filterJobs is the size of the list-filter scenario (0: none).
+	filterJobs int
 }
 
 func main() {
@@ -63,10 +70,12 @@ func main() {
 	nGet := flag.Int("n-get", 2000, "GET /jobs/{id} requests per round")
 	nPost := flag.Int("n-post", 500, "POST /jobs requests per round")
 	nNoop := flag.Int("n-noop", 4000, "no-op requests per round")
+	nFilter := flag.Int("n-filter", 1000, "GET /jobs?status=down&q= requests per round")
+	flag.IntVar(&o.filterJobs, "filter-jobs", 0, "jobs bulk-inserted for the list-filter scenario (0: skip it; in-process only, at most 1,000,000)")
 	flag.DurationVar(&o.maxTime, "max", 20*time.Second, "time cap per measurement")
 	flag.IntVar(&o.warmup, "warmup", 20, "unmeasured requests before each measurement")
 	flag.Parse()
-	o.n["noop"], o.n["list"], o.n["get"], o.n["post"] = *nNoop, *nList, *nGet, *nPost
+	o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"] = *nNoop, *nList, *nGet, *nPost, *nFilter
 
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "apibench:", err)
@@ -83,15 +92,22 @@ func envOr(k, def string) string {
 
 func run(o options) error {
 	base, key, label := o.baseURL, o.key, "external "+o.baseURL
+	var store *models.Store
 	if base == "" {
 		srv, err := startInProcess(o)
 		if err != nil {
 			return err
 		}
 		defer srv.close()
-		base, key, label = srv.base, srv.key, o.db+" (in-process)"
+		base, key, label, store = srv.base, srv.key, o.db+" (in-process)", srv.store
 	} else if key == "" {
 		return errors.New("-url needs -key (a key with the * permission)")
+	}
+	if o.filterJobs > 0 && store == nil {
+		return errors.New("-filter-jobs needs the in-process server (it inserts with SQL)")
+	}
+	if o.filterJobs > 1_000_000 {
+		return errors.New("-filter-jobs is at most 1,000,000")
 	}
 	c := &client{
 		base: strings.TrimRight(base, "/"),
@@ -132,6 +148,13 @@ func run(o options) error {
 			return c.req("POST", "/api/v1/jobs", jobBody(postProject, int(seq.Add(1))))
 		}},
 	}
+	if o.filterJobs > 0 {
+		e, err := filterScenario(c, store, o.filterJobs)
+		if err != nil {
+			return err
+		}
+		endpoints = append(endpoints, e)
+	}
 	results := map[string][]stats{}
 	for r := 0; r < o.rounds; r++ {
 		for _, e := range endpoints {
@@ -152,8 +175,8 @@ func run(o options) error {
 		fmt.Printf("%-42s %10.0f %10s %10s %13.3fx %11.1fx\n", e.name, m.rps, fmtDur(m.p50), fmtDur(m.p99),
 			m.rps/noop.rps, float64(m.p50)/float64(noop.p50))
 	}
-	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d; capped at %s each)\n",
-		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.maxTime)
+	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d, filter %d; capped at %s each)\n",
+		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"], o.maxTime)
 	return nil
 }
 
@@ -369,6 +392,7 @@ func (c *client) seed(project string, n, conc int) ([]string, error) {
 // server is CronPulse running in this process.
 type server struct {
 	base, key string
+	store     *models.Store
 	close     func()
 }
 
@@ -427,7 +451,7 @@ func startInProcess(o options) (*server, error) {
 		}
 	}()
 	cleanup = append(cleanup, func() { _ = f.ShutdownWithTimeout(5 * time.Second) }) // at exit
-	return &server{base: "http://" + ln.Addr().String(), key: key, close: closeAll}, nil
+	return &server{base: "http://" + ln.Addr().String(), key: key, store: svc.Store, close: closeAll}, nil
 }
 
 // freshSchema creates a schema of its own in the PostgreSQL database and

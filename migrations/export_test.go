@@ -1,0 +1,4 @@
+package migrations
+
+// ApplyThrough exposes applyThrough to the package's external tests.
+var ApplyThrough = applyThrough
