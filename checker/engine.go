@@ -27,6 +27,8 @@ type Options struct {
 	CheckHistory int  // check runs kept per job
 	PingHistory  int  // pings kept per job
 	UserAgent    string
+	// Metrics hears of checks and watchdog ticks; nil reports nothing.
+	Metrics Metrics
 }
 
 // Engine runs the scheduler. Create it with New, then Start and Stop.
@@ -43,6 +45,9 @@ type Engine struct {
 func New(o Options) (*Engine, error) {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	s, err := gocron.NewScheduler(
 		gocron.WithClock(o.Clock),
