@@ -36,12 +36,24 @@ type Deps struct {
 	// closes it when the Fiber app shuts down; a writer passed in is the
 	// caller's to close.
 	PingWriter *pingwriter.Writer
+	// Metrics are served on /metrics and counted by /ping and the ping
+	// writer New starts. Nil: New builds its own (NewMetrics).
+	Metrics *Metrics
 }
 
 // NewPingWriter starts the ping writer of store as configured
 // (PING_HISTORY).
 func NewPingWriter(cfg *Config, store *models.Store, log *slog.Logger) *pingwriter.Writer {
-	return pingwriter.New(store, pingwriter.Options{Log: log, History: cfg.PingHistory})
+	return newPingWriter(cfg, store, log, nil)
+}
+
+// newPingWriter is NewPingWriter observed by m's batch histogram.
+func newPingWriter(cfg *Config, store *models.Store, log *slog.Logger, m *Metrics) *pingwriter.Writer {
+	o := pingwriter.Options{Log: log, History: cfg.PingHistory}
+	if m != nil {
+		o.OnBatch = m.PingBatch
+	}
+	return pingwriter.New(store, o)
 }
 
 // New builds the Fiber application without listening, so tests can drive it
@@ -61,6 +73,11 @@ func New(cfg *Config, d Deps) *fiber.App {
 
 	f.Get("/healthz", handlers.Healthz)
 	f.Get("/readyz", handlers.Readyz(d.Store))
+	metrics := d.Metrics
+	if metrics == nil {
+		metrics = NewMetrics(d.Store)
+	}
+	handlers.RegisterMetrics(f, handlers.MetricsOptions{Gatherer: metrics.Registry, Token: cfg.MetricsToken, Log: d.Log})
 
 	api := handlers.NewAPI(handlers.APIOptions{
 		Store:     d.Store,
@@ -74,7 +91,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 	api.Register(f.Group("/api/v1"))
 	writer := d.PingWriter
 	if writer == nil {
-		writer = NewPingWriter(cfg, d.Store, d.Log)
+		writer = newPingWriter(cfg, d.Store, d.Log, metrics)
 		f.Hooks().OnShutdown(func() error {
 			writer.Close()
 			return nil
@@ -87,6 +104,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		BodyLimit: cfg.PingBodyLimit,
 		RateLimit: cfg.PingRateLimit,
 		Writer:    writer,
+		Metrics:   metrics,
 	})
 	handlers.RegisterWeb(f)
 	return f
@@ -123,6 +141,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeNotifyStore()
+	metrics := NewMetrics(s.Store)
 	eng, err := checker.New(checker.Options{
 		Store:        s.Store,
 		Log:          s.Log,
@@ -132,6 +151,7 @@ func (s *Service) Run(ctx context.Context) error {
 		CheckHistory: s.Config.CheckHistory,
 		PingHistory:  s.Config.PingHistory,
 		UserAgent:    "CronPulse/" + Version,
+		Metrics:      metrics,
 	})
 	if err != nil {
 		return err
@@ -149,11 +169,12 @@ func (s *Service) Run(ctx context.Context) error {
 		PollInterval: s.Config.NotifyPollInterval,
 		Concurrency:  s.Config.NotifyConcurrency,
 		RetryBase:    s.Config.NotifyRetryBase,
+		Metrics:      metrics,
 	})
-	s.Store.SetFlipListener(notify.Listener())
+	s.Store.SetFlipListener(metrics.FlipListener(notify.Listener()))
 	notify.Start(context.Background())
-	pings := NewPingWriter(s.Config, s.Store, s.Log)
-	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Hooks: handlers.JobHooks{
+	pings := newPingWriter(s.Config, s.Store, s.Log, metrics)
+	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Metrics: metrics, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,
 		Deleted: eng.JobDeleted,
 		Trigger: eng.Trigger,
