@@ -250,3 +250,21 @@ func TestMetricsToken(t *testing.T) {
 		})
 	}
 }
+
+// TestJobMetricsAlikeJobs: two jobs alike in every label are one series,
+// reported once, and the scrape still parses.
+func TestJobMetricsAlikeJobs(t *testing.T) {
+	for _, db := range modelstest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			me := newMetricsEnv(t, db, "")
+			p := me.project("twins")
+			for range 2 {
+				me.mustCreate("/jobs", `{"projectId":`+quote(p)+`,"name":"backup","slug":"backup","heartbeat":true,"schedule":"@daily"}`)
+			}
+			mfs, _ := me.scrape("/api/v1/metrics", me.admin)
+			require.Contains(t, mfs, "cronpulse_job_up")
+			assert.Len(t, mfs["cronpulse_job_up"].GetMetric(), 1)
+			assert.Equal(t, 1.0, value(t, mfs, "cronpulse_job_up", map[string]string{"project": "twins", "job": "backup", "slug": "backup"}))
+		})
+	}
+}
