@@ -41,12 +41,24 @@ type Deps struct {
 	Engine *checker.Engine
 	// StartedAt is when the service started; zero means when New runs.
 	StartedAt time.Time
+	// Metrics are served on /metrics and counted by /ping and the ping
+	// writer New starts. Nil: New builds its own (NewMetrics).
+	Metrics *Metrics
 }
 
 // NewPingWriter starts the ping writer of store as configured
 // (PING_HISTORY).
 func NewPingWriter(cfg *Config, store *models.Store, log *slog.Logger) *pingwriter.Writer {
-	return pingwriter.New(store, pingwriter.Options{Log: log, History: cfg.PingHistory})
+	return newPingWriter(cfg, store, log, nil)
+}
+
+// newPingWriter is NewPingWriter observed by m's batch histogram.
+func newPingWriter(cfg *Config, store *models.Store, log *slog.Logger, m *Metrics) *pingwriter.Writer {
+	o := pingwriter.Options{Log: log, History: cfg.PingHistory}
+	if m != nil {
+		o.OnBatch = m.PingBatch
+	}
+	return pingwriter.New(store, o)
 }
 
 // New builds the Fiber application without listening, so tests can drive it
@@ -66,10 +78,15 @@ func New(cfg *Config, d Deps) *fiber.App {
 
 	f.Get("/healthz", handlers.Healthz)
 	f.Get("/readyz", handlers.Readyz(d.Store))
+	metrics := d.Metrics
+	if metrics == nil {
+		metrics = NewMetrics(d.Store)
+	}
+	handlers.RegisterMetrics(f, handlers.MetricsOptions{Gatherer: metrics.Registry, Token: cfg.MetricsToken, Log: d.Log})
 
 	writer := d.PingWriter
 	if writer == nil {
-		writer = NewPingWriter(cfg, d.Store, d.Log)
+		writer = newPingWriter(cfg, d.Store, d.Log, metrics)
 		f.Hooks().OnShutdown(func() error {
 			writer.Close()
 			return nil
@@ -94,6 +111,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		BodyLimit: cfg.PingBodyLimit,
 		RateLimit: cfg.PingRateLimit,
 		Writer:    writer,
+		Metrics:   metrics,
 	})
 	handlers.RegisterBadges(f, handlers.BadgeOptions{Store: d.Store, Now: d.Now})
 	handlers.RegisterWeb(f)
@@ -132,6 +150,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeNotifyStore()
+	metrics := NewMetrics(s.Store)
 	eng, err := checker.New(checker.Options{
 		Store:          s.Store,
 		Log:            s.Log,
@@ -142,6 +161,7 @@ func (s *Service) Run(ctx context.Context) error {
 		PingHistory:    s.Config.PingHistory,
 		StatsRetention: s.Config.StatsRetention,
 		UserAgent:      "CronPulse/" + Version,
+		Metrics:        metrics,
 	})
 	if err != nil {
 		return err
@@ -159,11 +179,12 @@ func (s *Service) Run(ctx context.Context) error {
 		PollInterval: s.Config.NotifyPollInterval,
 		Concurrency:  s.Config.NotifyConcurrency,
 		RetryBase:    s.Config.NotifyRetryBase,
+		Metrics:      metrics,
 	})
-	s.Store.SetFlipListener(notify.Listener())
+	s.Store.SetFlipListener(metrics.FlipListener(notify.Listener()))
 	notify.Start(context.Background())
-	pings := NewPingWriter(s.Config, s.Store, s.Log)
-	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Engine: eng, StartedAt: started, Hooks: handlers.JobHooks{
+	pings := newPingWriter(s.Config, s.Store, s.Log, metrics)
+	f := New(s.Config, Deps{Store: s.Store, Log: s.Log, PingWriter: pings, Engine: eng, StartedAt: started, Metrics: metrics, Hooks: handlers.JobHooks{
 		Changed: eng.JobChanged,
 		Deleted: eng.JobDeleted,
 		Trigger: eng.Trigger,

@@ -26,6 +26,7 @@ type Config struct {
 	LogLevel     slog.Level    // LOG_LEVEL
 	LogFormat    string        // LOG_FORMAT: text or json
 	APIRateLimit int           // API_RATE_LIMIT: requests per key per minute
+	MetricsToken string        // METRICS_TOKEN: bearer token /metrics requires ("" = open)
 	ShutdownWait time.Duration // SHUTDOWN_TIMEOUT
 	InstanceID   string        // INSTANCE_ID: this process's name in GET /api/v1/status (default host name-pid)
 
@@ -97,6 +98,21 @@ var settings = []setting{
 			return errors.New("must be a whole number of requests per minute, at least 1")
 		}
 		c.APIRateLimit = n
+		return nil
+	}},
+	{"METRICS_TOKEN", "", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if len(v) < 16 {
+			return errors.New("must be at least 16 characters (or empty to leave /metrics open)")
+		}
+		for _, r := range v {
+			if r <= ' ' || r > '~' {
+				return errors.New("must be printable ASCII without spaces, as it is sent in an Authorization header")
+			}
+		}
+		c.MetricsToken = v
 		return nil
 	}},
 	{"SHUTDOWN_TIMEOUT", "15s", func(c *Config, v string) error {

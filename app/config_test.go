@@ -32,6 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, "text", c.LogFormat)
 	assert.Equal(t, 600, c.APIRateLimit)
 	assert.Equal(t, 15*time.Second, c.ShutdownWait)
+	assert.Empty(t, c.MetricsToken, "/metrics is open by default")
 	assert.Equal(t, 100000, c.PingBodyLimit)
 	assert.True(t, c.CheckAllowPriv)
 }
@@ -45,6 +46,7 @@ func TestConfigOverrides(t *testing.T) {
 		"LOG_FORMAT":       "json",
 		"API_RATE_LIMIT":   " 60 ",
 		"SHUTDOWN_TIMEOUT": "2s",
+		"METRICS_TOKEN":    "prom-0123456789abcdef",
 		"LOG_UNRELATED":    "ignored",
 	}))
 	require.NoError(t, err)
@@ -55,6 +57,7 @@ func TestConfigOverrides(t *testing.T) {
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 60, c.APIRateLimit, "surrounding spaces are ignored")
 	assert.Equal(t, 2*time.Second, c.ShutdownWait)
+	assert.Equal(t, "prom-0123456789abcdef", c.MetricsToken)
 
 	// An empty value means the default.
 	c, err = ConfigFrom(env(map[string]string{"API_RATE_LIMIT": ""}))
@@ -71,6 +74,7 @@ func TestConfigInvalid(t *testing.T) {
 		"LOG_FORMAT":          "xml",
 		"API_RATE_LIMIT":      "0",
 		"SHUTDOWN_TIMEOUT":    "soon",
+		"METRICS_TOKEN":       "short",
 		"PING_BODY_LIMIT":     "-1",
 		"CHECK_ALLOW_PRIVATE": "maybe",
 	}
@@ -170,6 +174,32 @@ func TestInstanceID(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, c.want, cfg.InstanceID)
+		})
+	}
+}
+
+func TestConfigMetricsToken(t *testing.T) {
+	cases := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"empty leaves /metrics open", "", true},
+		{"16 characters", "0123456789abcdef", true},
+		{"too short", "0123456789abcde", false},
+		{"a space inside", "0123456789 abcdef", false},
+		{"a tab inside", "0123456789\tabcdef", false},
+		{"not ASCII", "0123456789abcdéf", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ConfigFrom(env(map[string]string{"METRICS_TOKEN": tc.value}))
+			if !tc.ok {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "METRICS_TOKEN")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.value, c.MetricsToken)
 		})
 	}
 }

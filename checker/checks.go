@@ -299,7 +299,12 @@ func (e *Engine) runCheck(ctx context.Context, j *models.Job) (*models.CheckRun,
 		return nil, fmt.Errorf("wait for a check slot: %w", err)
 	}
 	defer release()
-	return c.runner.check(ctx, j, e.now()), nil
+	start := time.Now() // real time: how long the check took, not when it ran
+	run := c.runner.check(ctx, j, e.now())
+	if ctx.Err() == nil { // a check cut off by a shutdown is not a result
+		e.opt.Metrics.CheckDone(run.Result, time.Since(start))
+	}
+	return run, nil
 }
 
 // hostOf is the per-host limit's key for a check URL.

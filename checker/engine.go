@@ -31,6 +31,8 @@ type Options struct {
 	// 0 means DefaultStatsRetention.
 	StatsRetention time.Duration
 	UserAgent      string
+	// Metrics hears of checks and watchdog ticks; nil reports nothing.
+	Metrics Metrics
 }
 
 // Engine runs the scheduler. Create it with New, then Start and Stop.
@@ -49,6 +51,9 @@ type Engine struct {
 func New(o Options) (*Engine, error) {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	s, err := gocron.NewScheduler(
 		gocron.WithClock(o.Clock),

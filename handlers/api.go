@@ -99,6 +99,7 @@ var Routes = []Route{
 	{"GET", "/stats", models.PermReadJobs, func(a *API) fiber.Handler { return a.globalStats }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+	{"GET", "/metrics", models.PermReadJobs, func(a *API) fiber.Handler { return a.jobMetrics }},
 
 	// Insight: the service's status, and schedules inferred from pings.
 	{"GET", "/status", models.PermReadJobs, func(a *API) fiber.Handler { return a.getStatus }},

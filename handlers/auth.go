@@ -32,6 +32,11 @@ func presentedKey(c *fiber.Ctx) string {
 	if k := c.Get("X-API-Key"); k != "" {
 		return strings.TrimSpace(k)
 	}
+	return bearer(c)
+}
+
+// bearer returns the token of an Authorization: Bearer header, or "".
+func bearer(c *fiber.Ctx) string {
 	auth := c.Get(fiber.HeaderAuthorization)
 	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 		return strings.TrimSpace(auth[7:])

@@ -66,6 +66,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /jobs/:id/stats": {Summary: "A job's runs, success rate, durations, uptime and daily buckets", Answer: dataOf[models.JobStats]{},
 		Query: []queryParam{periodParam, {"tz", "string", "IANA time zone of the days (default: the job's)", false}}},
 	"GET /stats":                        {Summary: "Every job's stats, or one project's (days in UTC)", Query: []queryParam{periodParam, projectParam}, Answer: dataOf[models.GlobalStats]{}},
+	"GET /metrics":                      {Summary: "Per-job series in Prometheus' text format (cronpulse_job_up, …)", Text: "text/plain"},
 	"GET /status":                       {Summary: "The engine at a glance: ticks, monitors, pings stored, outbox, instance", Answer: statusView{}},
 	"GET /jobs/:id/schedule-suggestion": {Summary: "The schedule and tolerance a job's recent success pings fit", Answer: models.ScheduleSuggestion{}},
 	"GET /schedules/validate":           {Summary: "Check a schedule and preview its next runs", Answer: scheduleCheck{}, Query: []queryParam{{"schedule", "string", "cron, @descriptor or @every", false}, {"timezone", "string", "IANA time zone", false}}},

@@ -27,7 +27,21 @@ type PingOptions struct {
 	// Writer stores the pings (models/pingwriter's Writer). The app
 	// builds it and closes it once HTTP has stopped.
 	Writer PingWriter
+	// Metrics hears of every ping accepted; nil reports nothing.
+	Metrics PingMetrics
 }
+
+// PingMetrics is what /ping tells the service's metrics (app.Metrics).
+type PingMetrics interface {
+	// PingReceived is told of every ping stored, by its kind as stored:
+	// an exit-status ping is a success (0) or a fail (anything else).
+	PingReceived(kind string)
+}
+
+// noPingMetrics is the PingMetrics of an endpoint built without any.
+type noPingMetrics struct{}
+
+func (noPingMetrics) PingReceived(string) {}
 
 // PingWriter stores a ping for the job with the given ping token and
 // returns it as stored, once it is committed (see models/pingwriter).
@@ -45,6 +59,7 @@ type pinger struct {
 	bodyLimit int
 	limitText string
 	timeout   time.Duration
+	metrics   PingMetrics
 }
 
 // RegisterPing mounts the Healthchecks.io-compatible ping endpoint (SPEC §4)
@@ -57,6 +72,9 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	if o.Metrics == nil {
+		o.Metrics = noPingMetrics{}
+	}
 	p := &pinger{
 		store:     o.Store,
 		log:       o.Log,
@@ -66,6 +84,7 @@ func RegisterPing(f *fiber.App, o PingOptions) {
 		bodyLimit: o.BodyLimit,
 		limitText: strconv.Itoa(o.BodyLimit),
 		timeout:   o.Timeout,
+		metrics:   o.Metrics,
 	}
 	for _, path := range []string{"/ping", "/ping/*"} {
 		f.Get(path, p.handle) // Fiber answers HEAD through the GET route
@@ -134,6 +153,7 @@ func (p *pinger) handle(c *fiber.Ctx) error {
 	if _, err := p.writer.Write(ctx, t.token, ping); err != nil {
 		return p.fail(c, err)
 	}
+	p.metrics.PingReceived(ping.Kind)
 	if created {
 		return p.answer(c, fiber.StatusCreated, "Created")
 	}

@@ -38,8 +38,11 @@ func (s *Store) InsertFlip(tx *gorm.DB, jobID, from, to, reason string, at time.
 	if err := enqueueNotifications(tx, f, l); err != nil {
 		return nil, err
 	}
-	if l != nil {
+	if l != nil && l.Flip != nil {
 		l.Flip(f.ID)
+	}
+	if l != nil && l.FlipTo != nil {
+		l.FlipTo(to)
 	}
 	return f, nil
 }

@@ -20,7 +20,8 @@ import (
 // MaxErrorText caps the error text kept on a notification or channel.
 const MaxErrorText = 1000
 
-// FlipListener hears of the flips this process writes: the notifier.
+// FlipListener hears of the flips this process writes: the notifier, and
+// the flip counter of the metrics. Either func may be nil.
 type FlipListener struct {
 	// Flip is called inside the flip's transaction, before the commit, with
 	// the flip's id (0 after reminders were written). It must not block,
@@ -32,6 +33,11 @@ type FlipListener struct {
 	// and writes queue behind the very flips being alerted on. If this
 	// process dies first, the claim runs out and any worker sends them.
 	Preclaim time.Duration
+	// FlipTo, when set, is called with the status of each flip written, as
+	// Flip is (inside the flip's transaction): the flip counter of the
+	// service's metrics. A transaction that then rolls back, and is retried
+	// (a database error), has counted its flip twice.
+	FlipTo func(status string)
 }
 
 // SetFlipListener registers l (nil removes it).
@@ -41,7 +47,7 @@ func (s *Store) SetFlipListener(l *FlipListener) {
 
 // nudge tells the listener, if any, that rows appeared without a flip.
 func (s *Store) nudge() {
-	if l := s.flipped.Load(); l != nil {
+	if l := s.flipped.Load(); l != nil && l.Flip != nil {
 		l.Flip(0)
 	}
 }

@@ -47,6 +47,8 @@ type WorkerOptions struct {
 	ReminderEvery time.Duration // 30s: how often due reminders are looked for
 	// Rand draws the jitter; nil seeds one from the clock.
 	Rand *rand.Rand
+	// Metrics hears of every delivery's outcome; nil reports nothing.
+	Metrics Metrics
 }
 
 // Worker sends the outbox. Build it with NewWorker, register its Listener
@@ -101,6 +103,9 @@ func NewWorker(o WorkerOptions) *Worker {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 100
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	if o.Rand == nil {
 		seed := uint64(o.Clock.Now().UnixNano())
@@ -328,6 +333,7 @@ func (w *Worker) deliver(d *models.Delivery) (final, ok bool) {
 	alert := w.o.Dispatcher.Alert(d)
 	err := w.o.Dispatcher.Send(ctx, &d.Channel, alert)
 	if err == nil {
+		w.o.Metrics.NotificationDone(d.Channel.Kind, OutcomeSent)
 		return true, true
 	}
 	n := &d.Notification
@@ -336,6 +342,7 @@ func (w *Worker) deliver(d *models.Delivery) (final, ok bool) {
 		slog.String("kind", d.Channel.Kind), slog.String("job", d.Job.ID), slog.Int("attempt", n.Attempts))
 	if IsPermanent(err) {
 		log.Warn("notifier: delivery failed for good", slog.Any("error", err))
+		w.o.Metrics.NotificationDone(d.Channel.Kind, OutcomeFailed)
 		w.record(w.o.Store.FailNotification(n, err, now), log)
 		return true, false
 	}
@@ -343,10 +350,12 @@ func (w *Worker) deliver(d *models.Delivery) (final, ok bool) {
 	if next.Sub(n.CreatedAt) > w.o.GiveUpAfter {
 		gaveUp := fmt.Errorf("gave up after %d attempts over %s: %w", n.Attempts, Duration(now.Sub(n.CreatedAt)), err)
 		log.Warn("notifier: giving up", slog.Any("error", err))
+		w.o.Metrics.NotificationDone(d.Channel.Kind, OutcomeFailed)
 		w.record(w.o.Store.FailNotification(n, gaveUp, now), log)
 		return true, false
 	}
 	log.Info("notifier: delivery failed, will retry", slog.Time("next", next), slog.Any("error", err))
+	w.o.Metrics.NotificationDone(d.Channel.Kind, OutcomeRetry)
 	w.record(w.o.Store.RetryNotification(n, err, next, now), log)
 	return false, false
 }

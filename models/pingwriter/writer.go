@@ -54,6 +54,10 @@ type Options struct {
 	// the writer, and every ping behind it, for as long as TCP keeps
 	// trying. The write is then in doubt (see Writer.inDoubt).
 	WriteTimeout time.Duration
+	// OnBatch, when set, is told of every batch as it is answered: how many
+	// pings it held and how long storing it took (the metrics' batch-size
+	// histogram). It runs on the writer's goroutine and must not block.
+	OnBatch func(pings int, took time.Duration)
 }
 
 // Writer is the group-commit ping writer of one store. It is safe for
@@ -69,6 +73,7 @@ type Writer struct {
 	maxBatch  int
 	// writeTimeout bounds a batch's statements on PostgreSQL.
 	writeTimeout time.Duration
+	onBatch      func(pings int, took time.Duration)
 	queue        chan *pendingPing
 	prune        chan pruneReq
 	quit         chan struct{}
@@ -142,7 +147,7 @@ func New(store *models.Store, o Options) *Writer {
 	}
 	w := &Writer{
 		store: store, db: store.DB(), postgres: store.Dialect() == models.Postgres, settler: store.InDoubt(),
-		log: o.Log, history: int64(o.History), maxBatch: o.MaxBatch, writeTimeout: o.WriteTimeout,
+		log: o.Log, history: int64(o.History), maxBatch: o.MaxBatch, writeTimeout: o.WriteTimeout, onBatch: o.OnBatch,
 		queue: make(chan *pendingPing, o.Queue),
 		prune: make(chan pruneReq, 1024),
 		quit:  make(chan struct{}),
@@ -278,6 +283,9 @@ func (w *Writer) answer(batch []*pendingPing, err error, took time.Duration) {
 	w.stats.Pings += int64(len(batch))
 	w.stats.CommitTime += took
 	w.stats.Unlock()
+	if w.onBatch != nil {
+		w.onBatch(len(batch), took)
+	}
 	for _, p := range batch {
 		if err != nil {
 			p.err = err
