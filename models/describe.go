@@ -83,6 +83,8 @@ func describeTimes(mins, hours []int) (string, bool) {
 		return "Every " + count(hourStep, "hour") + " at " + strings.TrimPrefix(lead, "At "), false
 	case hourStep > 1:
 		return lead + ", in every " + ordinal(hourStep) + " hour", false
+	case len(mins) == 1 && len(hours) >= 3 && len(ranges(hours, 0, 23)) == 1:
+		return fmt.Sprintf("Every hour from %02d:%02d to %02d:%02d", hours[0], mins[0], hours[len(hours)-1], mins[0]), false
 	case len(mins)*len(hours) <= 8 && (minStep == 0 || len(hours) == 1):
 		var times []string
 		for _, h := range hours {

@@ -221,6 +221,7 @@ func TestScheduleDescribe(t *testing.T) {
 		{"hour range with step", "0 9-17/4 * * *", "", "At 09:00, 13:00 and 17:00, every day"},
 		{"daily in Berlin", "30 2 * * *", "Europe/Berlin", "At 02:30, every day (Europe/Berlin)"},
 		{"two times", "0 9,17 * * *", "", "At 09:00 and 17:00, every day"},
+		{"every hour in a range", "30 9-17 * * 1-5", "", "Every hour from 09:30 to 17:30, Monday through Friday"},
 		{"half hours in one hour", "0,30 9 * * *", "", "At 09:00 and 09:30, every day"},
 		{"many times", "0,30 9-17 * * *", "", "Every 30 minutes, between 09:00 and 17:59"},
 		{"minute list in an hour range", "0,20 9-17 * * *", "", "At minutes 0 and 20, between 09:00 and 17:59"},
