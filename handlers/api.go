@@ -90,6 +90,7 @@ var Routes = []Route{
 	{"GET", "/jobs/:id/flips", models.PermReadJobs, func(a *API) fiber.Handler { return a.listFlips }},
 
 	{"GET", "/schedules/validate", models.PermReadJobs, func(a *API) fiber.Handler { return a.validateSchedule }},
+	{"POST", "/schedules/parse", models.PermReadJobs, func(a *API) fiber.Handler { return a.parseSchedule }},
 
 	{"GET", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.listChannels }},
 	{"POST", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.createChannel }},
