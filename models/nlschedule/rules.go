@@ -403,10 +403,11 @@ func (p *parser) ordinalRule() (int, error) {
 		d, _ = strconv.Atoi(m[1])
 		ok = true
 	}
-	if !ok || p.w(0) == "second" && p.w(1) != "day" && p.w(1) != "of" && fullUnit(p.w(1)) == "" {
+	_, beforeDay := dayName(p.w(1))
+	if !ok || p.w(0) == "second" && !beforeDay && p.w(1) != "day" && p.w(1) != "of" && fullUnit(p.w(1)) == "" {
 		return 0, nil // "every second" is the unit
 	}
-	if _, isDay := dayName(p.w(1)); isDay {
+	if beforeDay {
 		return 0, textError("cannot read %q: cron has no first, second … weekday of the month", p.toks[p.i].raw+" "+p.toks[p.i+1].raw)
 	}
 	if prev := p.w(-1); (prev == "every" || prev == "each") && fullUnit(p.w(1)) != "" {

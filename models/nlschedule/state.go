@@ -7,16 +7,31 @@ import (
 
 // setInterval records "every n units"; a second, different one is an error.
 func (p *parser) setInterval(unit string, n int) error {
+	subDaily := func(u string) bool { return u == "second" || u == "minute" || u == "hour" }
 	switch {
 	case n < 1:
 		return textError("an interval of %d %ss never runs", n, unit)
 	case n > maxCount:
 		return textError("an interval of %d %ss is too long", n, unit)
+	case unit == "day" && n == 1 && subDaily(p.unit):
+		// "every minute of every day": the day adds nothing.
+	case p.unit == "day" && p.n == 1 && subDaily(unit):
+		p.unit, p.n = unit, n
 	case p.unit != "" && (p.unit != unit || p.n != n):
-		return textError("names two intervals (every %d %ss and every %d %ss)", p.n, p.unit, n, unit)
+		return textError("names two intervals (%s and %s)", intervalText(p.n, p.unit), intervalText(n, unit))
+	default:
+		p.unit, p.n = unit, n
 	}
-	p.unit, p.n, p.read, p.mode = unit, n, true, modeNone
+	p.read, p.mode = true, modeNone
 	return nil
+}
+
+// intervalText writes "every minute", "every 5 minutes".
+func intervalText(n int, unit string) string {
+	if n == 1 {
+		return "every " + unit
+	}
+	return "every " + strconv.Itoa(n) + " " + unit + "s"
 }
 
 // setMinute records a minute past the hour.
@@ -38,7 +53,7 @@ func (p *parser) setWindow(from, to clock) error {
 	case from.m != 0 || to.m != 0:
 		return textError("a time range takes whole hours (%02d:%02d to %02d:%02d)", from.h, from.m, to.h, to.m)
 	case from.h >= to.h:
-		return textError("the range %02d:00 to %02d:00 must end later the same day", from.h, to.h)
+		return textError("the range %02d:00 to %02d:00 must end later the same day (write \"9am to 5pm\" or \"9 to 17\")", from.h, to.h)
 	case p.window != nil:
 		return textError("names two time ranges")
 	}

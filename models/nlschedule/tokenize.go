@@ -46,6 +46,9 @@ func tokenize(text string) ([]token, error) {
 		parts := strings.Split(w, "-")
 		for i, part := range parts {
 			if part == "" {
+				if len(parts) > 1 { // a stray "-": "-5", "9-"
+					return nil, textError("cannot read %q", f)
+				}
 				continue
 			}
 			if i > 0 && isRangeable(parts[i-1]) && isRangeable(part) {
