@@ -178,6 +178,8 @@ func TestParseErrors(t *testing.T) {
 		{"nth weekday spelled second", "every second monday", "", "text", "cron has no first"},
 		{"twice with one time", "twice a day at 9", "", "text", "two times"},
 		{"not a number", "every 1.5 hours", "", "text", `cannot read "1.5"`},
+		{"zero times a day", "0 times a day", "", "text", `cannot read "0"`},
+		{"many times a day", "5 times a day", "", "text", "name the times"},
 		{"interval and time", "every 15 minutes at 9am", "", "text", "cannot combine"},
 		{"minutes that differ", "at 9:00 and 17:30", "", "text", "differ in the minute"},
 		{"nth weekday", "first monday of the month", "", "text", "cron has no first"},

@@ -176,7 +176,7 @@ func (p *parser) countRule() (int, error) {
 		count, k = 2, 1
 	case p.w(1) == "times":
 		if c, ok := number(w); ok {
-			count, k = c, 2
+			count, k = c, 2 // 0 stays "no count": "0 times a day" is unreadable
 		}
 	}
 	if count == 0 {
