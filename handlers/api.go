@@ -104,6 +104,7 @@ var Routes = []Route{
 	// Insight: the service's status, and schedules inferred from pings.
 	{"GET", "/status", models.PermReadJobs, func(a *API) fiber.Handler { return a.getStatus }},
 	{"GET", "/jobs/:id/schedule-suggestion", models.PermReadJobs, func(a *API) fiber.Handler { return a.scheduleSuggestion }},
+	{"POST", "/schedules/parse", models.PermReadJobs, func(a *API) fiber.Handler { return a.parseSchedule }},
 
 	{"GET", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.listChannels }},
 	{"POST", "/channels", models.PermAll, func(a *API) fiber.Handler { return a.createChannel }},

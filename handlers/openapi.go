@@ -69,6 +69,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /metrics":                      {Summary: "Per-job series in Prometheus' text format (cronpulse_job_up, …)", Text: "text/plain"},
 	"GET /status":                       {Summary: "The engine at a glance: ticks, monitors, pings stored, outbox, instance", Answer: statusView{}},
 	"GET /jobs/:id/schedule-suggestion": {Summary: "The schedule and tolerance a job's recent success pings fit", Answer: models.ScheduleSuggestion{}},
+	"POST /schedules/parse":             {Summary: "Read a schedule from English text, offline", Body: parseRequest{}, Answer: parsedSchedule{}},
 	"GET /schedules/validate":           {Summary: "Check a schedule and preview its next runs", Answer: scheduleCheck{}, Query: []queryParam{{"schedule", "string", "cron, @descriptor or @every", false}, {"timezone", "string", "IANA time zone", false}}},
 	"GET /channels":                     {Summary: "List notification channels (secrets masked)", Query: append([]queryParam{projectParam}, pageParams...), Answer: []channelView{}},
 	"POST /channels":                    {Summary: "Create a channel", Body: models.ChannelRequest{}, Status: 201, Answer: channelView{}},

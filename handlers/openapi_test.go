@@ -71,6 +71,8 @@ func TestOpenAPIDocumentAndAnswers(t *testing.T) {
 			{"GET", "/api/v1/channels/" + ch, ""},
 			{"GET", "/api/v1/api-keys", ""},
 			{"POST", "/api/v1/api-keys", `{"name":"ci","permissions":["read:jobs"]}`},
+			{"POST", "/api/v1/schedules/parse", `{"text":"every weekday at 9am Pacific"}`},
+			{"POST", "/api/v1/schedules/parse", `{"text":"sometimes"}`},
 			{"GET", "/api/v1/jobs/nope", ""},
 			{"POST", "/api/v1/jobs", `{"name":""}`},
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/models/nlschedule"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -52,4 +53,40 @@ func (a *API) scheduleSuggestion(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(s)
+}
+
+// parseRequest is the body of POST /schedules/parse.
+type parseRequest struct {
+	Text     string `json:"text"`
+	Timezone string `json:"timezone"` // the zone when the text names none
+}
+
+// parsedSchedule is the answer of POST /schedules/parse: the schedule and
+// timezone fields of a job, as the job takes them.
+type parsedSchedule struct {
+	Schedule struct {
+		Type       string `json:"type"`
+		Expression string `json:"expression"`
+		Timezone   string `json:"timezone"`
+	} `json:"schedule"`
+	HumanReadable string  `json:"humanReadable"`
+	Confidence    float64 `json:"confidence"`
+	ParseMethod   string  `json:"parseMethod"`
+}
+
+// parseSchedule reads an English schedule ("every weekday at 9am Pacific")
+// offline; text it cannot read is a 400 naming what it did not understand.
+func (a *API) parseSchedule(c *fiber.Ctx) error {
+	var req parseRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := nlschedule.Parse(req.Text, req.Timezone)
+	if err != nil {
+		return err
+	}
+	var out parsedSchedule
+	out.Schedule.Type, out.Schedule.Expression, out.Schedule.Timezone = r.Type, r.Expression, r.Timezone
+	out.HumanReadable, out.Confidence, out.ParseMethod = r.Description, r.Confidence, nlschedule.Method
+	return c.JSON(out)
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -231,12 +230,13 @@ func dayMatches(s *cron.SpecSchedule, w time.Time) bool {
 	return dom || dow
 }
 
-// Describe returns a short English description of the schedule.
+// Describe returns a short English description of the schedule, such as
+// "At 09:00, Monday through Friday (America/Los_Angeles)" (see describe.go).
 func (s *Schedule) Describe() string {
 	if s.every > 0 {
-		return fmt.Sprintf("every %s", s.every)
+		return describeEvery(s.every)
 	}
-	return describeCron(s.expr, s.loc)
+	return describeSpec(s.spec, s.loc)
 }
 
 // ScheduleCache holds parsed schedules by (expression, time zone): most

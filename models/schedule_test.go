@@ -192,19 +192,65 @@ func TestScheduleMonotonicAcrossDST(t *testing.T) {
 }
 
 func TestScheduleDescribe(t *testing.T) {
-	cases := map[[2]string]string{
-		{"@every 90s", ""}:                 "every 1m30s",
-		{"@daily", ""}:                     "every day at 00:00",
-		{"30 2 * * *", "Europe/Berlin"}:    "every day at 02:30 (Europe/Berlin)",
-		{"*/5 * * * *", ""}:                "every 5 minutes",
-		{"0 9 * * 1-5", "America/Chicago"}: "at 09:00 Monday through Friday (America/Chicago)",
+	cases := []struct {
+		name, expr, tz, want string
+	}{
+		{"@hourly", "@hourly", "", "Every hour"},
+		{"@daily", "@daily", "", "At 00:00, every day"},
+		{"@midnight", "@midnight", "", "At 00:00, every day"},
+		{"@weekly", "@weekly", "", "At 00:00 on Sunday"},
+		{"@monthly", "@monthly", "", "At 00:00 on day 1 of the month"},
+		{"@yearly", "@yearly", "", "At 00:00 on day 1 of the month, in January"},
+		{"@annually in a zone", "@annually", "Europe/Berlin", "At 00:00 on day 1 of the month, in January (Europe/Berlin)"},
+		{"@every seconds", "@every 30s", "", "Every 30 seconds"},
+		{"@every 90s in seconds", "@every 90s", "", "Every 90 seconds"},
+		{"@every 1h30m in minutes", "@every 1h30m", "", "Every 90 minutes"},
+		{"@every one hour", "@every 1h", "", "Every hour"},
+		{"@every one minute", "@every 60s", "", "Every minute"},
+		{"@every does not name its zone", "@every 5m", "Asia/Tokyo", "Every 5 minutes"},
+		{"@every fraction", "@every 10500ms", "", "Every 10.5s"},
+		{"every minute", "* * * * *", "", "Every minute"},
+		{"step minutes", "*/5 * * * *", "", "Every 5 minutes"},
+		{"step 15 as a list", "0,15,30,45 * * * *", "", "Every 15 minutes"},
+		{"step minutes in hours", "*/15 9-16 * * *", "", "Every 15 minutes, between 09:00 and 16:59"},
+		{"step minutes on weekdays", "*/10 * * * 1-5", "", "Every 10 minutes, Monday through Friday"},
+		{"minute past every hour", "15 * * * *", "", "Every hour at minute 15"},
+		{"minutes past every hour", "0,20 * * * *", "", "Every hour at minutes 0 and 20"},
+		{"step hours", "0 */2 * * *", "", "Every 2 hours"},
+		{"step hours at a minute", "30 */6 * * *", "", "Every 6 hours at minute 30"},
+		{"hour range with step", "0 9-17/4 * * *", "", "At 09:00, 13:00 and 17:00, every day"},
+		{"daily in Berlin", "30 2 * * *", "Europe/Berlin", "At 02:30, every day (Europe/Berlin)"},
+		{"two times", "0 9,17 * * *", "", "At 09:00 and 17:00, every day"},
+		{"every hour in a range", "30 9-17 * * 1-5", "", "Every hour from 09:30 to 17:30, Monday through Friday"},
+		{"half hours in one hour", "0,30 9 * * *", "", "At 09:00 and 09:30, every day"},
+		{"many times", "0,30 9-17 * * *", "", "Every 30 minutes, between 09:00 and 17:59"},
+		{"minute list in an hour range", "0,20 9-17 * * *", "", "At minutes 0 and 20, between 09:00 and 17:59"},
+		{"scattered hours", "5 1,3,7,9,11,13,15,17,19 * * *", "", "At minute 5, in hours 1, 3, 7, 9, 11, 13, 15, 17 and 19"},
+		{"weekdays", "0 9 * * 1-5", "America/Los_Angeles", "At 09:00, Monday through Friday (America/Los_Angeles)"},
+		{"weekdays by name", "0 9 * * MON-FRI", "America/Chicago", "At 09:00, Monday through Friday (America/Chicago)"},
+		{"weekend", "0 10 * * 0,6", "", "At 10:00 on Saturday and Sunday"},
+		{"weekend as 6-7", "0 10 * * 6-7", "", "At 10:00 on Saturday and Sunday"},
+		{"friday through sunday", "0 18 * * 5-7", "", "At 18:00, Friday through Sunday"},
+		{"list of days", "0 8 * * 1,4", "", "At 08:00 on Monday and Thursday"},
+		{"list and range of days", "0 8 * * 1,3-5", "", "At 08:00 on Monday and Wednesday through Friday"},
+		{"one day", "0 8 * * 3", "", "At 08:00 on Wednesday"},
+		{"day of month", "0 0 1 * *", "", "At 00:00 on day 1 of the month"},
+		{"days of month", "0 6 1,15 * *", "", "At 06:00 on days 1 and 15 of the month"},
+		{"range of days of month", "0 6 1-10 * *", "", "At 06:00 on days 1 through 10 of the month"},
+		{"every other day", "0 0 */2 * *", "", "At 00:00 on every 2nd day of the month"},
+		{"day of month or weekday", "0 0 1 * 1", "", "At 00:00 on day 1 of the month or on Monday"},
+		{"months", "0 0 1 1,7 *", "", "At 00:00 on day 1 of the month, in January and July"},
+		{"range of months", "0 0 1 JAN-MAR *", "", "At 00:00 on day 1 of the month, January through March"},
+		{"quarterly", "0 0 1 */3 *", "", "At 00:00 on day 1 of the month, in January, April, July and October"},
+		{"zone with offset", "0 0 * * *", "Asia/Kathmandu", "At 00:00, every day (Asia/Kathmandu)"},
+		{"UTC is not named", "0 0 * * *", "UTC", "At 00:00, every day"},
 	}
-	for in, want := range cases {
-		t.Run(in[0]+" "+in[1], func(t *testing.T) {
-			s, err := models.ParseSchedule(in[0], in[1])
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := models.ParseSchedule(c.expr, c.tz)
 			require.NoError(t, err)
-			assert.Equal(t, want, s.Describe(), in[0])
-			assert.Equal(t, in[0], s.String())
+			assert.Equal(t, c.want, s.Describe())
+			assert.Equal(t, c.expr, s.String())
 		})
 	}
 }
