@@ -2,6 +2,7 @@ package pingwriter
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cronpulse/cronpulse/models"
@@ -86,9 +87,11 @@ const prunePingsSQL = `DELETE FROM pings WHERE job_id = ? AND n <= ?`
 // %s standing for the rows.
 var (
 	sqliteInsertPingsSQL = insertPings("VALUES %s")
-	// Two job updates: alert_at is indexed, and SQLite maintains the
-	// indexes of every column a statement sets, changed or not.
-	sqliteUpdateJobsSQL      = sqliteUpdateJobs(jobRowColumns[:len(jobRowColumns)-1])
+	// Two job updates: status and alert_at are indexed, and SQLite
+	// maintains the indexes of every column a statement sets, changed or
+	// not. A job whose status and alert_at stand (most pings: see
+	// jobChange.settle) is updated without them.
+	sqliteUpdateJobsSQL      = sqliteUpdateJobs(hotColumns)
 	sqliteUpdateJobsAlertSQL = sqliteUpdateJobs(jobRowColumns)
 	sqliteJobByTokenSQL      = `SELECT ` + models.PingJobColumns + ` FROM jobs WHERE ping_token = ?`
 	// sqliteRollupSQL adds to the job and the project buckets
@@ -106,6 +109,16 @@ func rollupSQL(postgres bool, values func(cols []models.Column) string) [2]strin
 	}
 	return q
 }
+
+// statusAt is the place of status in a job row (jobRowColumns).
+var statusAt = slices.IndexFunc(jobRowColumns, func(c models.Column) bool { return c.Name == "status" })
+
+// hotColumns are jobRowColumns without status and alert_at.
+var hotColumns = slices.Delete(slices.Clone(jobRowColumns[:len(jobRowColumns)-1]), statusAt, statusAt+1)
+
+// hotRow is a job row (models.Store.PingedJobRow) without its status, in
+// hotColumns order. It reuses row.
+func hotRow(row []any) []any { return slices.Delete(row, statusAt, statusAt+1) }
 
 // sqliteUpdateJobs updates cols[1:] of the jobs whose ids are cols[0] of
 // VALUES rows (SQLite names their columns column1, column2, …).

@@ -199,7 +199,7 @@ func (f *sqliteFast) acquire() error {
 		}
 	}
 	f.stmts.insert = newChunkedStmt(sqliteInsertPingsSQL, len(models.PingColumns))
-	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, len(jobRowColumns)-1)
+	f.stmts.update = newChunkedStmt(sqliteUpdateJobsSQL, len(hotColumns))
 	f.stmts.updateAlert = newChunkedStmt(sqliteUpdateJobsAlertSQL, len(jobRowColumns))
 	for i, t := range models.RollupTables {
 		f.stmts.rollups[i] = newChunkedStmt(sqliteRollupSQL[i], len(models.RollupColumns(t[1])))
@@ -331,7 +331,7 @@ func (f *sqliteFast) write(batch []*pendingPing) error {
 		if c.writeAlert {
 			alert = append(append(alert, row...), s.BatchTime(j.AlertAt))
 		} else {
-			hot = append(hot, row...)
+			hot = append(hot, hotRow(row)...)
 		}
 	}
 	n, err := f.stmts.update.exec(ctx, f.conn, hot)
