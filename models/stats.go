@@ -28,6 +28,9 @@ type statsWindow struct {
 	from, to time.Time
 	days     []day
 	loc      *time.Location
+	// partial: the window starts inside its first day (24h), so whole-day
+	// rows cannot serve it.
+	partial bool
 }
 
 // day is one calendar day of a window, with its UTC range.
@@ -43,6 +46,7 @@ func window(period string, now time.Time, loc *time.Location) (statsWindow, erro
 	switch period {
 	case "24h":
 		w.from = now.Add(-24 * time.Hour).Truncate(time.Hour)
+		w.partial = true
 	case "7d", "30d", "90d":
 		n := map[string]int{"7d": 7, "30d": 30, "90d": 90}[period]
 		w.from = time.Date(local.Year(), local.Month(), local.Day()-(n-1), 0, 0, 0, 0, loc)

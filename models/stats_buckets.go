@@ -49,14 +49,42 @@ func spreadOverDays(hours []hourRow, w statsWindow) []Counters {
 	return out
 }
 
-// jobDays returns the counters of each day of w for job j: a day
-// compacted in w's time zone from stats_daily, any other from the hourly
-// buckets, and a day whose hourly buckets are gone (kept for a shorter time)
-// from stats_daily even if it was compacted in another zone (the job's
-// zone changed, or ?tz= asked for another).
+// jobDays returns the counters of each day of w for job j.
+//
+// In the job's own zone, the days up to the zone's compaction watermark
+// (stats_compaction) come from stats_daily (a day without a row had no
+// runs) and only the later ones from the hourly buckets: a 90-day read is
+// at most 90 daily rows and a day or two of hourly ones. In another zone
+// (?tz=) the hourly buckets are read where they are kept (HourlyStatsKept)
+// and the job's own days stand in for older ones.
 func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
+	out := make([]Counters, len(w.days))
+	if len(w.days) == 0 {
+		return out, nil
+	}
+	zone := w.loc.String()
+	own := false
+	if loc, err := LoadLocation(j.Timezone); err == nil && loc.String() == zone {
+		own = true
+	}
+	compacted := -1 // the last day of w that compaction has done
+	if own && !w.partial {
+		var last []string
+		if err := s.db.Raw(`SELECT day FROM stats_compaction WHERE timezone = ?`, zone).Scan(&last).Error; err != nil {
+			return nil, translate(err, "last compacted day")
+		}
+		for i, d := range w.days {
+			if len(last) == 1 && d.date <= last[0] {
+				compacted = i
+			}
+		}
+	}
+	hourlyFrom := w.from
+	if compacted >= 0 {
+		hourlyFrom = w.days[compacted].to
+	}
 	rows, err := s.db.Raw(`SELECT hour, `+counterList+` FROM stats_hourly WHERE job_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
-		j.ID, w.from.UTC().Truncate(time.Hour), w.to.UTC()).Rows()
+		j.ID, hourlyFrom.UTC().Truncate(time.Hour), w.to.UTC()).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read hourly stats of job %s: %w", j.ID, err)
 	}
@@ -64,19 +92,16 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := spreadOverDays(hours, w)
-	if len(w.days) < 2 {
-		return out, nil // a 24-hour window reads hourly buckets only
-	}
+	byHour := spreadOverDays(hours, w)
 	hasHours := make([]bool, len(w.days))
-	di := 0
-	for _, h := range hours {
-		for di < len(w.days) && !h.hour.Before(w.days[di].to) {
-			di++
+	for i := range byHour {
+		hasHours[i] = byHour[i].Runs() > 0 || byHour[i].DurCount > 0
+		if i > compacted {
+			out[i] = byHour[i]
 		}
-		if di < len(w.days) {
-			hasHours[di] = true
-		}
+	}
+	if w.partial {
+		return out, nil // the last 24 hours read hourly buckets only
 	}
 	drows, err := s.db.Raw(`SELECT day, timezone, `+counterList+` FROM stats_daily WHERE job_id = ? AND day >= ? AND day <= ?`,
 		j.ID, w.days[0].date, w.days[len(w.days)-1].date).Rows()
@@ -88,7 +113,6 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	for i, d := range w.days {
 		index[d.date] = i
 	}
-	zone := w.loc.String()
 	for drows.Next() {
 		var date, tz string
 		var c Counters
@@ -96,10 +120,13 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 			return nil, fmt.Errorf("read daily stats: %w", err)
 		}
 		i, ok := index[date]
-		if !ok || (tz != zone && hasHours[i]) {
-			continue
+		switch {
+		case !ok:
+		case i <= compacted: // compacted in this zone (or, if the job moved zones, the nearest there is)
+			out[i] = c
+		case !own && !hasHours[i]: // another zone, and the hourly buckets are gone
+			out[i] = c
 		}
-		out[i] = c
 	}
 	if err := drows.Err(); err != nil {
 		return nil, fmt.Errorf("read daily stats: %w", err)

@@ -212,6 +212,15 @@ func TestStatsOutliveHistory(t *testing.T) {
 			}
 			assert.InDelta(t, down.Seconds(), float64(st.DowntimeSeconds), 1, "%s: downtime", what)
 			assert.Equal(t, int64(2), st.Flips, "%s: down on the 20th, up on the 21st", what)
+			day, err := store.JobStatsOf(h.Job.ID, "24h", "")
+			require.NoError(t, err)
+			var last24 int64
+			for _, r := range want.runs {
+				if !r.at.Before(now.Add(-24*time.Hour).Truncate(time.Hour)) && r.at.Before(now) {
+					last24++
+				}
+			}
+			assert.Equal(t, last24, day.TotalRuns, "%s: the last 24 hours, whatever was compacted", what)
 			require.NotNil(t, st.LastRunAt, what)
 			assert.True(t, st.LastRunAt.Equal(want.runs[len(want.runs)-1].at), "%s: last run %s", what, st.LastRunAt)
 		}
