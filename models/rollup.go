@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,6 +159,20 @@ func (r *Rollups) AddPing(j *Job, p *Ping) {
 	}
 }
 
+// sorted returns the keys of m in (id, hour) order: every writer adds to
+// buckets in that order, so two transactions that share buckets take
+// their row locks in the same order and cannot deadlock on them.
+func sorted(order []bucketKey) []bucketKey {
+	out := slices.Clone(order)
+	slices.SortFunc(out, func(a, b bucketKey) int {
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return a.hour.Compare(b.hour)
+	})
+	return out
+}
+
 // Empty reports whether nothing was counted.
 func (r *Rollups) Empty() bool { return len(r.jobOrder) == 0 }
 
@@ -170,11 +185,11 @@ func RollupColumns(idColumn string) []Column {
 // JobRollupRows and ProjectRollupRows are the buckets' rows in
 // RollupColumns order, one after the other, with times as BatchTime
 // renders them.
-func (s *Store) JobRollupRows(r *Rollups) []any { return s.rollupRows(r.jobs, r.jobOrder) }
+func (s *Store) JobRollupRows(r *Rollups) []any { return s.rollupRows(r.jobs, sorted(r.jobOrder)) }
 
 // ProjectRollupRows: see JobRollupRows.
 func (s *Store) ProjectRollupRows(r *Rollups) []any {
-	return s.rollupRows(r.projects, r.projectOrder)
+	return s.rollupRows(r.projects, sorted(r.projectOrder))
 }
 
 func (s *Store) rollupRows(m map[bucketKey]*Counters, order []bucketKey) []any {
@@ -189,9 +204,9 @@ func (s *Store) rollupRows(m map[bucketKey]*Counters, order []bucketKey) []any {
 // Arrays are the buckets of RollupTables[table] as one typed array per
 // column of RollupColumns, for PostgreSQL's unnest.
 func (r *Rollups) Arrays(table int) []any {
-	m, order := r.jobs, r.jobOrder
+	m, order := r.jobs, sorted(r.jobOrder)
 	if table == 1 {
-		m, order = r.projects, r.projectOrder
+		m, order = r.projects, sorted(r.projectOrder)
 	}
 	hours, ids := make([]time.Time, len(order)), make([]string, len(order))
 	counters := make([][]int64, len(counterColumns))

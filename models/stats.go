@@ -54,7 +54,7 @@ func window(period string, now time.Time, loc *time.Location) (statsWindow, erro
 		return w, invalid("period", "must be one of 24h, 7d, 30d, 90d")
 	}
 	first := w.from.In(loc)
-	for d := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc); d.Before(now); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
+	for d := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc); d.Before(now) || (!w.partial && d.Equal(now)); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc) {
 		next := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 		w.days = append(w.days, day{date: d.Format(time.DateOnly), from: maxTime(d, w.from), to: minTime(next, now)})
 	}

@@ -41,10 +41,12 @@ var dailySums = func() string {
 }()
 
 // CompactStats compacts every finished, not yet compacted day of every
-// time zone that jobs use, and returns how many days it compacted.
+// time zone that jobs use, and returns how many days it compacted. Zone
+// names that mean the same zone ("" and "UTC") are compacted together,
+// under one watermark.
 func (s *Store) CompactStats(now time.Time) (int, error) {
-	var zones []string
-	if err := s.db.Raw(`SELECT DISTINCT timezone FROM jobs`).Scan(&zones).Error; err != nil {
+	var names []string
+	if err := s.db.Raw(`SELECT DISTINCT timezone FROM jobs`).Scan(&names).Error; err != nil {
 		return 0, translate(err, "time zones of jobs")
 	}
 	var oldest []time.Time
@@ -54,9 +56,21 @@ func (s *Store) CompactStats(now time.Time) (int, error) {
 	if len(oldest) == 0 {
 		return 0, nil
 	}
+	zones := map[string][]string{} // zone → the job timezone values naming it
+	var order []*time.Location
+	for _, name := range names {
+		loc, err := LoadLocation(name)
+		if err != nil {
+			continue // a stored job always has a valid zone; nothing to do for one that is not
+		}
+		if _, ok := zones[loc.String()]; !ok {
+			order = append(order, loc)
+		}
+		zones[loc.String()] = append(zones[loc.String()], name)
+	}
 	done := 0
-	for _, tz := range zones {
-		n, err := s.compactZone(tz, oldest[0], now)
+	for _, loc := range order {
+		n, err := s.compactZone(loc, zones[loc.String()], oldest[0], now)
 		done += n
 		if err != nil {
 			return done, err
@@ -65,12 +79,9 @@ func (s *Store) CompactStats(now time.Time) (int, error) {
 	return done, nil
 }
 
-// compactZone compacts the days of the jobs in zone tz.
-func (s *Store) compactZone(tz string, oldest, now time.Time) (int, error) {
-	loc, err := LoadLocation(tz)
-	if err != nil {
-		return 0, nil // a stored job always has a valid zone; nothing to do for one that is not
-	}
+// compactZone compacts the days in zone loc of the jobs whose timezone is
+// one of names.
+func (s *Store) compactZone(loc *time.Location, names []string, oldest, now time.Time) (int, error) {
 	zone := loc.String()
 	var last []string
 	if err := s.db.Raw(`SELECT day FROM stats_compaction WHERE timezone = ?`, zone).Scan(&last).Error; err != nil {
@@ -94,8 +105,8 @@ func (s *Store) compactZone(tz string, oldest, now time.Time) (int, error) {
 		err := s.db.Transaction(func(tx *gorm.DB) error {
 			if err := tx.Exec(`INSERT INTO stats_daily (job_id, day, timezone, `+counterList+`)
 				SELECT h.job_id, ?, ?, `+dailySums+` FROM stats_hourly h JOIN jobs j ON j.id = h.job_id
-				WHERE j.timezone = ? AND h.hour >= ? AND h.hour < ? GROUP BY h.job_id
-				ON CONFLICT (job_id, day) DO NOTHING`, date, zone, tz, d.UTC(), end.UTC()).Error; err != nil {
+				WHERE j.timezone IN ? AND h.hour >= ? AND h.hour < ? GROUP BY h.job_id
+				ON CONFLICT (job_id, day) DO NOTHING`, date, zone, names, d.UTC(), end.UTC()).Error; err != nil {
 				return fmt.Errorf("compact %s in %s: %w", date, zone, err)
 			}
 			return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES (?, ?)

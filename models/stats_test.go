@@ -352,3 +352,46 @@ func TestPercentileFromHistogram(t *testing.T) {
 	var empty models.Counters
 	assert.Nil(t, empty.Percentile(0.5), "no durations, no percentile")
 }
+
+// TestStatsEdges: a pause over before the window still ended the downtime
+// before it; "" and "UTC" are one zone for compaction; a 7-day period read
+// at midnight still has seven days.
+func TestStatsEdges(t *testing.T) {
+	var now time.Time
+	clock := func() time.Time { return now }
+	modelstest.Run(t, func(t *testing.T, db modelstest.Database) {
+		now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		store := modelstest.Open(t, db.URL, clock)
+		h := modelstest.NewHeartbeat(t, store, "@daily", "", 60, now)
+		h.Ping(models.PingSuccess, now.Add(time.Hour), "")
+		h.Ping(models.PingFail, now.Add(24*time.Hour), "") // down on 2 June
+		now = now.Add(48 * time.Hour)
+		yes, no := true, false
+		_, err := store.UpdateJob(h.Job.ID, &models.JobRequest{Paused: &yes}) // paused on 3 June
+		require.NoError(t, err)
+		now = now.Add(24 * time.Hour)
+		_, err = store.UpdateJob(h.Job.ID, &models.JobRequest{Paused: &no}) // resumed on 4 June: new, not down
+		require.NoError(t, err)
+
+		now = time.Date(2024, 6, 20, 0, 0, 0, 0, time.UTC) // exactly midnight
+		st, err := store.JobStatsOf(h.Job.ID, "7d", "")
+		require.NoError(t, err)
+		require.Len(t, st.DailyRuns, 7, "seven days, the last one just begun")
+		assert.Equal(t, "2024-06-20", st.DailyRuns[6].Date)
+		require.NotNil(t, st.UptimePercent)
+		assert.Equal(t, 100.0, *st.UptimePercent, "the pause ended the downtime before the window")
+		assert.Zero(t, st.DowntimeSeconds)
+
+		// A second job names UTC as "UTC": one zone, one watermark, both compacted.
+		other := modelstest.NewHeartbeat(t, store, "@daily", "UTC", 60, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+		other.Ping(models.PingSuccess, time.Date(2024, 6, 2, 12, 0, 0, 0, time.UTC), "")
+		_, err = store.CompactStats(now)
+		require.NoError(t, err)
+		var jobs []string
+		require.NoError(t, store.DB().Raw("SELECT DISTINCT job_id FROM stats_daily ORDER BY job_id").Scan(&jobs).Error)
+		assert.ElementsMatch(t, []string{h.Job.ID, other.Job.ID}, jobs, "both spellings of UTC compacted")
+		st, err = store.JobStatsOf(other.Job.ID, "30d", "")
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), st.TotalRuns)
+	})
+}

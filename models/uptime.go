@@ -68,6 +68,18 @@ func (s *Store) jobTimeline(j *Job, from, to time.Time) (timeline, int64, error)
 		return nil, 0, err
 	}
 	down := len(before) == 1 && before[0].ToStatus == StatusDown
+	if down {
+		// A pause after that flip ended the downtime, even if it was over
+		// before the window: a resumed job is new, and only a flip makes
+		// it down again.
+		var lastPause []Pause
+		if err := s.db.Where("job_id = ? AND paused_at < ?", j.ID, start.UTC()).Order("paused_at DESC").Limit(1).Find(&lastPause).Error; err != nil {
+			return nil, 0, translate(err, "pause before the window")
+		}
+		if len(lastPause) == 1 && !lastPause[0].PausedAt.Before(before[0].CreatedAt) {
+			down = false
+		}
+	}
 	type event struct {
 		at   time.Time
 		kind int // 0 flip down, 1 flip up, 2 pause, 3 resume

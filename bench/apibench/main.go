@@ -6,7 +6,10 @@
 //
 // With -filter-jobs N (in-process only) it also bulk-inserts N jobs into a
 // third project, about 1% of them down, with varied names, and measures the
-// list filters: GET /api/v1/jobs?status=down&q=backup&limit=100.
+// list filters: GET /api/v1/jobs?status=down&q=backup&limit=100. With
+// -stats-jobs N it bulk-inserts N jobs with 90 days of rollups each and
+// measures GET /api/v1/jobs/{id}/stats?period=90d and GET
+// /api/v1/stats?period=30d.
 //
 // It starts CronPulse in-process on 127.0.0.1 with SQLite (a temporary file)
 // or PostgreSQL (a fresh schema, dropped afterwards), or measures a running
@@ -16,6 +19,7 @@
 //	go run ./bench/apibench -db sqlite
 //	go run ./bench/apibench -db postgres -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //	go run ./bench/apibench -db sqlite -filter-jobs 100000
+//	go run ./bench/apibench -db sqlite -stats-jobs 10000
 package main
 
 import (
@@ -55,6 +59,8 @@ type options struct {
 	warmup  int
 	// filterJobs is the size of the list-filter scenario (0: none).
 	filterJobs int
+	// statsJobs is the size of the stats scenario (0: none).
+	statsJobs int
 }
 
 func main() {
@@ -71,11 +77,15 @@ func main() {
 	nPost := flag.Int("n-post", 500, "POST /jobs requests per round")
 	nNoop := flag.Int("n-noop", 4000, "no-op requests per round")
 	nFilter := flag.Int("n-filter", 1000, "GET /jobs?status=down&q= requests per round")
+	nJobStats := flag.Int("n-jobstats", 1000, "GET /jobs/{id}/stats?period=90d requests per round")
+	nGlobalStats := flag.Int("n-globalstats", 300, "GET /stats?period=30d requests per round")
+	flag.IntVar(&o.statsJobs, "stats-jobs", 0, "jobs given 90 days of rollups for the stats scenario (0: skip it; in-process only, at most 100,000)")
 	flag.IntVar(&o.filterJobs, "filter-jobs", 0, "jobs bulk-inserted for the list-filter scenario (0: skip it; in-process only, at most 1,000,000)")
 	flag.DurationVar(&o.maxTime, "max", 20*time.Second, "time cap per measurement")
 	flag.IntVar(&o.warmup, "warmup", 20, "unmeasured requests before each measurement")
 	flag.Parse()
 	o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"] = *nNoop, *nList, *nGet, *nPost, *nFilter
+	o.n["jobstats"], o.n["globalstats"] = *nJobStats, *nGlobalStats
 
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "apibench:", err)
@@ -105,6 +115,12 @@ func run(o options) error {
 	}
 	if o.filterJobs > 0 && store == nil {
 		return errors.New("-filter-jobs needs the in-process server (it inserts with SQL)")
+	}
+	if o.statsJobs > 0 && store == nil {
+		return errors.New("-stats-jobs needs the in-process server (it inserts with SQL)")
+	}
+	if o.statsJobs > 100_000 {
+		return errors.New("-stats-jobs is at most 100,000")
 	}
 	if o.filterJobs > 1_000_000 {
 		return errors.New("-filter-jobs is at most 1,000,000")
@@ -154,6 +170,13 @@ func run(o options) error {
 			return err
 		}
 		endpoints = append(endpoints, e)
+	}
+	if o.statsJobs > 0 {
+		es, err := statsScenario(c, store, o.statsJobs)
+		if err != nil {
+			return err
+		}
+		endpoints = append(endpoints, es...)
 	}
 	results := map[string][]stats{}
 	for r := 0; r < o.rounds; r++ {
