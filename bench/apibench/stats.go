@@ -28,7 +28,7 @@ func statsScenario(c *client, store *models.Store, n int) ([]endpoint, error) {
 		return nil, err
 	}
 	var ids []string
-	if err := store.DB().Raw("SELECT id FROM jobs WHERE projRowsid = ? ORDER BY id", project).Scan(&ids).Error; err != nil {
+	if err := store.DB().Raw("SELECT id FROM jobs WHERE project_id = ? ORDER BY id", project).Scan(&ids).Error; err != nil {
 		return nil, fmt.Errorf("read job ids: %w", err)
 	}
 	rows, err := bulkRollups(store, project, ids, time.Now().UTC())
@@ -36,7 +36,7 @@ func statsScenario(c *client, store *models.Store, n int) ([]endpoint, error) {
 		return nil, err
 	}
 	if store.Dialect() == models.Postgres {
-		if err := store.DB().Exec("ANALYZE stats_hourly; ANALYZE stats_daily; ANALYZE projRowsstats_hourly").Error; err != nil {
+		if err := store.DB().Exec("ANALYZE stats_hourly; ANALYZE stats_daily; ANALYZE project_stats_hourly").Error; err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
 	}
@@ -118,7 +118,7 @@ func bulkRollups(store *models.Store, project string, ids []string, now time.Tim
 		for h := 0; h < 90*24; h++ {
 			projRows = append(append(projRows, hour.Add(-time.Duration(h)*time.Hour), project), counters(12*len(ids), h)...)
 		}
-		if err := insert("projRowsstats_hourly (hour, projRowsid, "+colList()+")", 25, projRows); err != nil {
+		if err := insert("project_stats_hourly (hour, project_id, "+colList()+")", 25, projRows); err != nil {
 			return err
 		}
 		return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES ('UTC', ?)`, today.AddDate(0, 0, -1).Format(time.DateOnly)).Error
