@@ -93,6 +93,12 @@ func (a *API) createProject(c *fiber.Ctx) error {
 
 func (a *API) getProject(c *fiber.Ctx) error {
 	p, err := a.store.Project(c.Params("id"))
+	return a.sendProject(c, p, err)
+}
+
+// sendProject answers with p as viewProject renders it, or with err (the
+// error of the store call that returned p).
+func (a *API) sendProject(c *fiber.Ctx, p *models.Project, err error) error {
 	if err != nil {
 		return err
 	}
@@ -109,14 +115,7 @@ func (a *API) updateProject(c *fiber.Ctx) error {
 		return err
 	}
 	p, err := a.store.UpdateProject(c.Params("id"), &req)
-	if err != nil {
-		return err
-	}
-	v, err := a.viewProject(c, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return a.sendProject(c, p, err)
 }
 
 func (a *API) deleteProject(c *fiber.Ctx) error {
@@ -140,12 +139,5 @@ func (a *API) deleteProject(c *fiber.Ctx) error {
 // answer 404 once the badge cache has let them go (a few seconds).
 func (a *API) rotateBadgeKey(c *fiber.Ctx) error {
 	p, err := a.store.RotateBadgeKey(c.Params("id"))
-	if err != nil {
-		return err
-	}
-	v, err := a.viewProject(c, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return a.sendProject(c, p, err)
 }
