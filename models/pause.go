@@ -37,7 +37,7 @@ func endPause(tx *gorm.DB, jobID string, at time.Time) error {
 // pausesIn returns the job's pauses that overlap [from, to), oldest first.
 func (s *Store) pausesIn(jobID string, from, to time.Time) ([]Pause, error) {
 	var out []Pause
-	err := s.reads.Where("job_id = ? AND paused_at < ? AND (resumed_at IS NULL OR resumed_at > ?)", jobID, to.UTC(), from.UTC()).
+	err := s.db.Where("job_id = ? AND paused_at < ? AND (resumed_at IS NULL OR resumed_at > ?)", jobID, to.UTC(), from.UTC()).
 		Order("paused_at").Find(&out).Error
 	if err != nil {
 		return nil, translate(err, "pauses of job "+jobID)

@@ -212,7 +212,7 @@ func (s *Store) lastRunAt(j *Job) (*time.Time, error) {
 		return j.LastActivityAt, nil
 	}
 	var at []time.Time
-	err := s.reads.Raw(`SELECT created_at FROM pings WHERE job_id = ? AND kind IN ('success', 'fail') ORDER BY n DESC LIMIT 1`, j.ID).Scan(&at).Error
+	err := s.db.Raw(`SELECT created_at FROM pings WHERE job_id = ? AND kind IN ('success', 'fail') ORDER BY n DESC LIMIT 1`, j.ID).Scan(&at).Error
 	if err != nil {
 		return nil, translate(err, "last run of job "+j.ID)
 	}

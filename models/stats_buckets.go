@@ -70,7 +70,7 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	compacted := -1 // the last day of w that compaction has done
 	if own && !w.partial {
 		var last []string
-		if err := s.reads.Raw(`SELECT day FROM stats_compaction WHERE timezone = ?`, zone).Scan(&last).Error; err != nil {
+		if err := s.db.Raw(`SELECT day FROM stats_compaction WHERE timezone = ?`, zone).Scan(&last).Error; err != nil {
 			return nil, translate(err, "last compacted day")
 		}
 		for i, d := range w.days {
@@ -83,7 +83,7 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	if compacted >= 0 {
 		hourlyFrom = w.days[compacted].to
 	}
-	rows, err := s.reads.Raw(`SELECT hour, `+counterList+` FROM stats_hourly WHERE job_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
+	rows, err := s.db.Raw(`SELECT hour, `+counterList+` FROM stats_hourly WHERE job_id = ? AND hour >= ? AND hour < ? ORDER BY hour`,
 		j.ID, hourlyFrom.UTC().Truncate(time.Hour), w.to.UTC()).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read hourly stats of job %s: %w", j.ID, err)
@@ -103,7 +103,7 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	if w.partial {
 		return out, nil // the last 24 hours read hourly buckets only
 	}
-	drows, err := s.reads.Raw(`SELECT day, timezone, `+counterList+` FROM stats_daily WHERE job_id = ? AND day >= ? AND day <= ?`,
+	drows, err := s.db.Raw(`SELECT day, timezone, `+counterList+` FROM stats_daily WHERE job_id = ? AND day >= ? AND day <= ?`,
 		j.ID, w.days[0].date, w.days[len(w.days)-1].date).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read daily stats of job %s: %w", j.ID, err)

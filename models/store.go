@@ -25,11 +25,6 @@ type Store struct {
 	inDoubt *indoubt.Settler
 	// schedules caches parsed schedules for the watchdog and job reads.
 	schedules ScheduleCache
-	// reads runs a job's stats queries as statements prepared once per
-	// connection: they are a handful of small queries, and parsing each
-	// anew was a large part of their time (BENCHMARKS.md, Stats). GET
-	// /stats, two larger queries, was slower this way and does not use it.
-	reads *gorm.DB
 }
 
 // NewStore wraps an opened database. now is the clock used for timestamps
@@ -41,8 +36,7 @@ func NewStore(db *gorm.DB, dialect Dialect, now func() time.Time) *Store {
 	// GORM stamps UpdatedAt itself on Save; let it read the store's clock so
 	// that every timestamp follows an injected clock.
 	db = db.Session(&gorm.Session{NowFunc: func() time.Time { return now().UTC().Truncate(time.Microsecond) }})
-	return &Store{db: db, dialect: dialect, now: now, inDoubt: indoubt.New(db, dialect == Postgres),
-		reads: db.Session(&gorm.Session{PrepareStmt: true})}
+	return &Store{db: db, dialect: dialect, now: now, inDoubt: indoubt.New(db, dialect == Postgres)}
 }
 
 // InDoubt returns what settles the store's writes in doubt (see package

@@ -56,11 +56,11 @@ func (s *Store) jobTimeline(j *Job, from, to time.Time) (timeline, int64, error)
 		return nil, 0, nil
 	}
 	var before []Flip
-	if err := s.reads.Where("job_id = ? AND created_at < ?", j.ID, start.UTC()).Order("created_at DESC, id DESC").Limit(1).Find(&before).Error; err != nil {
+	if err := s.db.Where("job_id = ? AND created_at < ?", j.ID, start.UTC()).Order("created_at DESC, id DESC").Limit(1).Find(&before).Error; err != nil {
 		return nil, 0, translate(err, "flip before the window")
 	}
 	var flips []Flip
-	if err := s.reads.Where("job_id = ? AND created_at >= ? AND created_at < ?", j.ID, start.UTC(), to.UTC()).Order("created_at, id").Find(&flips).Error; err != nil {
+	if err := s.db.Where("job_id = ? AND created_at >= ? AND created_at < ?", j.ID, start.UTC(), to.UTC()).Order("created_at, id").Find(&flips).Error; err != nil {
 		return nil, 0, translate(err, "flips in the window")
 	}
 	pauses, err := s.pausesIn(j.ID, start, to)
@@ -73,7 +73,7 @@ func (s *Store) jobTimeline(j *Job, from, to time.Time) (timeline, int64, error)
 		// before the window: a resumed job is new, and only a flip makes
 		// it down again.
 		var lastPause []Pause
-		if err := s.reads.Where("job_id = ? AND paused_at < ?", j.ID, start.UTC()).Order("paused_at DESC").Limit(1).Find(&lastPause).Error; err != nil {
+		if err := s.db.Where("job_id = ? AND paused_at < ?", j.ID, start.UTC()).Order("paused_at DESC").Limit(1).Find(&lastPause).Error; err != nil {
 			return nil, 0, translate(err, "pause before the window")
 		}
 		if len(lastPause) == 1 && !lastPause[0].PausedAt.Before(before[0].CreatedAt) {
