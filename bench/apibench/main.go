@@ -198,8 +198,8 @@ func run(o options) error {
 		fmt.Printf("%-42s %10.0f %10s %10s %13.3fx %11.1fx\n", e.name, m.rps, fmtDur(m.p50), fmtDur(m.p99),
 			m.rps/noop.rps, float64(m.p50)/float64(noop.p50))
 	}
-	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d, filter %d; capped at %s each)\n",
-		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"], o.maxTime)
+	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d, filter %d, jobstats %d, globalstats %d; capped at %s each)\n",
+		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"], o.n["jobstats"], o.n["globalstats"], o.maxTime)
 	return nil
 }
 
