@@ -179,7 +179,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.outbox, prometheus.GaugeValue, float64(pending), models.NotifyPending)
 		ch <- prometheus.MustNewConstMetric(c.outbox, prometheus.GaugeValue, float64(failed), models.NotifyFailed)
 	}
-	if counts, err := c.store.JobStatusCounts(); err != nil {
+	if counts, err := c.store.JobStatusCounts(""); err != nil {
 		ch <- prometheus.NewInvalidMetric(c.jobs, err)
 	} else {
 		for status, n := range counts {

@@ -6,14 +6,20 @@ import "time"
 // each one even when no job has it.
 var JobStatuses = []string{StatusNew, StatusUp, StatusLate, StatusDown, StatusPaused}
 
-// JobStatusCounts returns how many jobs are in each status, in one GROUP BY
-// query. Every status of JobStatuses is present, with 0 when no job has it.
-func (s *Store) JobStatusCounts() (map[string]int64, error) {
+// JobStatusCounts returns how many jobs are in each status, of every
+// project or of one (projectID not ""), in one GROUP BY query that the
+// indexes jobs_status and jobs_project_status answer without reading the
+// jobs. Every status of JobStatuses is present, with 0 when no job has it.
+func (s *Store) JobStatusCounts(projectID string) (map[string]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	if err := s.db.Raw(`SELECT status, COUNT(*) AS n FROM jobs GROUP BY status`).Scan(&rows).Error; err != nil {
+	q := s.db.Table("jobs").Select("status, count(*) AS n").Group("status")
+	if projectID != "" {
+		q = q.Where("project_id = ?", projectID)
+	}
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, translate(err, "count jobs by status")
 	}
 	out := make(map[string]int64, len(JobStatuses))

@@ -50,7 +50,7 @@ func TestJobMetrics(t *testing.T) {
 		require.NotNil(t, c.LastDurationMs)
 		assert.Equal(t, int64(25), *c.LastDurationMs)
 
-		counts, err := s.JobStatusCounts()
+		counts, err := s.JobStatusCounts("")
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int64{"new": 0, "up": 2, "late": 0, "down": 0, "paused": 0}, counts)
 	})

@@ -247,14 +247,7 @@ func (s *Store) GlobalStatsOf(period, projectID string) (*GlobalStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &GlobalStats{Period: period, JobsByStatus: map[string]int64{}, DailyRuns: make([]DayStats, len(w.days))}
-	for _, status := range []string{StatusUp, StatusDown, StatusLate, StatusNew, StatusPaused} {
-		st.JobsByStatus[status] = 0
-	}
-	// By status alone, which the index jobs_status (with the project:
-	// jobs_project_status) answers without reading the jobs; pausing a job
-	// sets its status to paused, so paused jobs are that status.
-	q := s.db.Table("jobs").Select("status, count(*) AS n").Group("status")
+	st := &GlobalStats{Period: period, DailyRuns: make([]DayStats, len(w.days))}
 	if projectID != "" {
 		if _, err := s.Project(projectID); err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -263,23 +256,19 @@ func (s *Store) GlobalStatsOf(period, projectID string) (*GlobalStats, error) {
 			return nil, err
 		}
 		st.ProjectID = &projectID
-		q = q.Where("project_id = ?", projectID)
 	}
-	var counts []struct {
-		Status string
-		N      int64
+	// Pausing a job sets its status to paused, so paused jobs are that
+	// status.
+	if st.JobsByStatus, err = s.JobStatusCounts(projectID); err != nil {
+		return nil, err
 	}
-	if err := q.Scan(&counts).Error; err != nil {
-		return nil, translate(err, "count jobs")
-	}
-	for _, c := range counts {
-		st.TotalJobs += c.N
-		if c.Status == StatusPaused {
-			st.PausedJobs += c.N
+	for status, n := range st.JobsByStatus {
+		st.TotalJobs += n
+		if status == StatusPaused {
+			st.PausedJobs += n
 		} else {
-			st.ActiveJobs += c.N
+			st.ActiveJobs += n
 		}
-		st.JobsByStatus[c.Status] += c.N
 	}
 	hours, err := s.projectHours(projectID, w.from, w.to)
 	if err != nil {

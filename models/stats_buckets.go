@@ -95,7 +95,7 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 	byHour := spreadOverDays(hours, w)
 	hasHours := make([]bool, len(w.days))
 	for i := range byHour {
-		hasHours[i] = byHour[i].Runs() > 0 || byHour[i].DurCount > 0
+		hasHours[i] = byHour[i].Runs() > 0
 		if i > compacted {
 			out[i] = byHour[i]
 		}
@@ -137,15 +137,7 @@ func (s *Store) jobDays(j *Job, w statsWindow) ([]Counters, error) {
 // projectHours returns the hourly buckets in [from, to) summed over every
 // project, or of one (projectID not "").
 func (s *Store) projectHours(projectID string, from, to time.Time) ([]hourRow, error) {
-	sums := ""
-	for _, c := range counterColumns {
-		fn := "sum"
-		if c.Name == "dur_max" {
-			fn = "max"
-		}
-		sums += fmt.Sprintf(", %s(%s)", fn, c.Name)
-	}
-	q := `SELECT hour` + sums + ` FROM project_stats_hourly WHERE hour >= ? AND hour < ?`
+	q := `SELECT hour, ` + counterSums("") + ` FROM project_stats_hourly WHERE hour >= ? AND hour < ?`
 	args := []any{from.UTC().Truncate(time.Hour), to.UTC()}
 	if projectID != "" {
 		q += ` AND project_id = ?`

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -24,21 +25,22 @@ const compactGrace = time.Hour
 // maxCompactDays bounds the days one CompactStats call compacts per zone.
 const maxCompactDays = 120
 
-// dailySums are the aggregates of counterColumns over a day's buckets.
-var dailySums = func() string {
-	out := ""
+// counterSums aggregates counterColumns (of table alias prefix, "" for
+// none) over a group of buckets: sums, and the maximum of dur_max.
+func counterSums(prefix string) string {
+	parts := make([]string, len(counterColumns))
 	for i, c := range counterColumns {
 		fn := "sum"
 		if c.Name == "dur_max" {
 			fn = "max"
 		}
-		if i > 0 {
-			out += ", "
-		}
-		out += fmt.Sprintf("%s(h.%s)", fn, c.Name)
+		parts[i] = fmt.Sprintf("%s(%s%s)", fn, prefix, c.Name)
 	}
-	return out
-}()
+	return strings.Join(parts, ", ")
+}
+
+// dailySums aggregates a day's hourly buckets (alias h) for compaction.
+var dailySums = counterSums("h.")
 
 // CompactStats compacts every finished, not yet compacted day of every
 // time zone that jobs use, and returns how many days it compacted. Zone

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +80,8 @@ func bulkRollups(store *models.Store, project string, ids []string, now time.Tim
 		}
 		return v
 	}
+	// The counters' columns: those of a rollup row after its hour and id.
+	counterCols := models.ColumnNames(models.RollupColumns("job_id")[2:])
 	today := now.Truncate(24 * time.Hour)
 	hour := now.Truncate(time.Hour)
 	total := 0
@@ -107,10 +108,10 @@ func bulkRollups(store *models.Store, project string, ids []string, now time.Tim
 				at := hour.Add(-time.Duration(h) * time.Hour)
 				hourly = append(append(hourly, at, id), counters(12, h)...)
 			}
-			if err := insert("stats_daily (job_id, day, timezone, "+colList()+")", 26, daily); err != nil {
+			if err := insert("stats_daily (job_id, day, timezone, "+counterCols+")", 26, daily); err != nil {
 				return err
 			}
-			if err := insert("stats_hourly (hour, job_id, "+colList()+")", 25, hourly); err != nil {
+			if err := insert("stats_hourly (hour, job_id, "+counterCols+")", 25, hourly); err != nil {
 				return err
 			}
 		}
@@ -118,19 +119,10 @@ func bulkRollups(store *models.Store, project string, ids []string, now time.Tim
 		for h := 0; h < 90*24; h++ {
 			projRows = append(append(projRows, hour.Add(-time.Duration(h)*time.Hour), project), counters(12*len(ids), h)...)
 		}
-		if err := insert("project_stats_hourly (hour, project_id, "+colList()+")", 25, projRows); err != nil {
+		if err := insert("project_stats_hourly (hour, project_id, "+counterCols+")", 25, projRows); err != nil {
 			return err
 		}
 		return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES ('UTC', ?)`, today.AddDate(0, 0, -1).Format(time.DateOnly)).Error
 	})
 	return total, err
-}
-
-// colList is the counters' column list of the rollup tables.
-func colList() string {
-	cols := []string{"success", "failure", "timeout", "error", "dur_count", "dur_sum", "dur_max"}
-	for h := 0; h < 16; h++ {
-		cols = append(cols, fmt.Sprintf("h%d", h))
-	}
-	return strings.Join(cols, ", ")
 }
