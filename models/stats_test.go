@@ -156,6 +156,7 @@ func TestStatsOutliveHistory(t *testing.T) {
 			}
 		}
 		now = time.Date(2024, 4, 5, 9, 0, 0, 0, berlin)
+		h.W.Close() // waits for the background pruner (PostgreSQL prunes there)
 		require.Less(t, h.StoredPings(), int64(40), "raw history is pruned")
 
 		check := func(t *testing.T, what string) {
