@@ -81,12 +81,17 @@ func (c *Counters) Merge(o *Counters) {
 
 // values are c's values in counterColumns order.
 func (c *Counters) values() []any {
-	v := make([]any, 0, 7+histBuckets)
-	v = append(v, c.Success, c.Failure, c.Timeout, c.Error, c.DurCount, c.DurSum, c.DurMax)
-	for _, h := range c.Hist {
-		v = append(v, h)
+	v := make([]any, 0, len(counterColumns))
+	for _, n := range c.appendTo(make([]int64, 0, len(counterColumns))) {
+		v = append(v, n)
 	}
 	return v
+}
+
+// appendTo appends c's values to dst in counterColumns order.
+func (c *Counters) appendTo(dst []int64) []int64 {
+	dst = append(dst, c.Success, c.Failure, c.Timeout, c.Error, c.DurCount, c.DurSum, c.DurMax)
+	return append(dst, c.Hist[:]...)
 }
 
 // dest are pointers to c's fields in counterColumns order, for Scan.
@@ -201,29 +206,25 @@ func (s *Store) rollupRows(m map[bucketKey]*Counters, order []bucketKey) []any {
 	return rows
 }
 
-// Arrays are the buckets of RollupTables[table] as one typed array per
-// column of RollupColumns, for PostgreSQL's unnest.
+// Arrays are the buckets of RollupTables[table] for PostgreSQL as three
+// typed arrays: the hours, the ids, and every bucket's counters one after
+// the other (counterColumns order, row by row), which the statement reads
+// by subscript (see pingwriter's rollupRowsSQL). Three arrays, not one per
+// column: unnest over 25 arrays materialises each of them on the server,
+// which cost the ping writer more than the rest of its statement
+// (BENCHMARKS.md, Pings).
 func (r *Rollups) Arrays(table int) []any {
 	m, order := r.jobs, sorted(r.jobOrder)
 	if table == 1 {
 		m, order = r.projects, sorted(r.projectOrder)
 	}
 	hours, ids := make([]time.Time, len(order)), make([]string, len(order))
-	counters := make([][]int64, len(counterColumns))
-	for i := range counters {
-		counters[i] = make([]int64, len(order))
-	}
+	counters := make([]int64, 0, len(order)*len(counterColumns))
 	for k, key := range order {
 		hours[k], ids[k] = key.hour, key.id
-		for i, v := range m[key].values() {
-			counters[i][k] = v.(int64)
-		}
+		counters = m[key].appendTo(counters)
 	}
-	out := []any{hours, ids}
-	for _, c := range counters {
-		out = append(out, c)
-	}
-	return out
+	return []any{hours, ids, counters}
 }
 
 // RollupTables are the two hourly tables and their id columns.

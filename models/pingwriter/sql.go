@@ -43,6 +43,20 @@ func unnestArrays(first int, cols []models.Column) string {
 	return strings.Join(parts, ", ")
 }
 
+// rollupRowsSQL is the source of a rollup table's rows from the three
+// arrays of models.Rollups.Arrays, numbered from first: the hour and the
+// id of row i, and its counters, cols[2:], at i's place in the third.
+// "WHERE true" tells the parser that the INSERT's ON CONFLICT does not
+// belong to the FROM item.
+func rollupRowsSQL(first int, cols []models.Column) string {
+	width := len(cols) - 2
+	parts := []string{fmt.Sprintf("($%d::%s[])[i]", first, cols[0].PGType), fmt.Sprintf("($%d::%s[])[i]", first+1, cols[1].PGType)}
+	for k := range width {
+		parts = append(parts, fmt.Sprintf("($%d::bigint[])[(i-1)*%d+%d]", first+2, width, k+1))
+	}
+	return "SELECT " + strings.Join(parts, ", ") + fmt.Sprintf(" FROM generate_subscripts($%d::%s[], 1) AS g(i) WHERE true", first+1, cols[1].PGType)
+}
+
 // insertPings is the INSERT of pings from the given source of rows.
 func insertPings(source string) string {
 	return "INSERT INTO pings (" + models.ColumnNames(models.PingColumns) + ") " + source
@@ -145,16 +159,16 @@ var pgJobColumns = append(append([]models.Column{idColumn, {Name: "x", PGType: "
 // computed from, inserts the pings (unnest), adds the runs to their
 // buckets, and fails the whole statement (division by zero) unless every
 // job matched. Its parameters are the arrays of pgJobColumns, then of
-// models.PingColumns, the number of jobs, then the arrays of each of
-// models.RollupTables' columns.
+// models.PingColumns, the number of jobs, then the three arrays of each of
+// models.RollupTables (models.Rollups.Arrays).
 func pgWrite() string {
 	nj := len(pgJobColumns)
 	np := len(models.PingColumns)
 	set := setList(models.PingedJobColumns, fromV) + ", alert_at = CASE WHEN v.wa THEN v.alert_at ELSE jobs.alert_at END"
 	next := nj + np + 2
 	rollups := rollupSQL(true, func(cols []models.Column) string {
-		src := "SELECT * FROM unnest(" + unnestArrays(next, cols) + ")"
-		next += len(cols)
+		src := rollupRowsSQL(next, cols)
+		next += 3
 		return src
 	})
 	return `WITH v AS (

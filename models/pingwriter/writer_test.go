@@ -41,7 +41,7 @@ func TestPingWriterConcurrent(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					p, err := h.W.Write(context.Background(), h.Job.PingToken,
-						models.Ping{Kind: models.PingSuccess, CreatedAt: t0.Add(time.Duration(i) * time.Second)})
+						models.Ping{Kind: models.PingSuccess, CreatedAt: t0.Add(time.Duration(i) * 30 * time.Second)})
 					assert.NoError(t, err)
 					mu.Lock()
 					serials[h.Job.ID] = append(serials[h.Job.ID], p.N)
@@ -62,6 +62,17 @@ func TestPingWriterConcurrent(t *testing.T) {
 			items, err := store.Runs(models.RunFilter{JobID: h.Job.ID, Limit: 1000})
 			require.NoError(t, err)
 			assert.Len(t, items, per)
+			// The runs are in the job's hourly buckets: 10:00 holds the
+			// first 120 (30 s apart), 11:00 the rest.
+			var buckets []struct {
+				Hour    time.Time
+				Success int64
+			}
+			require.NoError(t, store.DB().Raw(`SELECT hour, success FROM stats_hourly WHERE job_id = ? ORDER BY hour`, h.Job.ID).Scan(&buckets).Error)
+			require.Len(t, buckets, 2)
+			assert.Equal(t, int64(120), buckets[0].Success)
+			assert.Equal(t, int64(per-120), buckets[1].Success)
+			assert.True(t, buckets[1].Hour.Equal(t0.Add(time.Hour)), "%v", buckets[1].Hour)
 		}
 		// None of these pings flips a job: they take the fast path, and
 		// it never fails (a failure would be hidden by the retry in a
