@@ -39,8 +39,8 @@ type bulkSelection struct {
 type bulkConfirm struct {
 	bulkSelection
 	Jobs  []models.Job // the first confirmShown
-	More  int
-	Total int
+	More  int64
+	Total int64
 }
 
 func (w *Web) bulk(c *fiber.Ctx) error {
@@ -75,15 +75,15 @@ func (w *Web) bulk(c *fiber.Ctx) error {
 	if action == "delete" && (c.FormValue("confirm") != "yes" || c.FormValue("expected") != strconv.Itoa(len(jobs))) {
 		// Not yet confirmed, or the filter now selects other jobs than the
 		// confirmed ones: show (again) what will go.
-		d := bulkConfirm{bulkSelection: sel, Total: len(jobs), Jobs: jobs[:min(len(jobs), confirmShown)]}
-		d.More = len(jobs) - len(d.Jobs)
-		title := "Delete " + thousands(int64(len(jobs))) + " jobs?"
+		d := bulkConfirm{bulkSelection: sel, Total: int64(len(jobs)), Jobs: jobs[:min(len(jobs), confirmShown)]}
+		d.More = d.Total - int64(len(d.Jobs))
+		title := "Delete " + jobCount(len(jobs)) + "?"
 		return w.render(c, fiber.StatusOK, "bulk_confirm", w.newPage(c, title, d))
 	}
 	done, skipped, firstErr := w.applyBulk(action, tag, jobs)
 	msg := bulkMessage(action, tag, done)
 	if skipped > 0 {
-		msg += fmt.Sprintf(" %s left as they were", jobCount(skipped))
+		msg += " " + jobCount(skipped) + " left unchanged"
 		if firstErr != "" {
 			msg += " (" + firstErr + ")"
 		}

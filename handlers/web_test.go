@@ -29,14 +29,20 @@ func (e *env) browser() *browser { return &browser{e: e, cookies: map[string]str
 // form-encoded. headers are name, value pairs.
 func (b *browser) do(method, path string, form url.Values, headers ...string) response {
 	b.e.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return b.doRaw(method, path, "", headers...)
 	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.doRaw(method, path, form.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, headers...)...)
+}
+
+// doRaw sends body ("" for none) with the browser's cookies.
+func (b *browser) doRaw(method, path, body string, headers ...string) response {
+	b.e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
 	}
+	req := httptest.NewRequest(method, path, rd)
 	for name, value := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: name, Value: value})
 	}
