@@ -91,11 +91,20 @@ func TestWebLoginSessions(t *testing.T) {
 
 		e.run(t, "sliding expiry", func(t *testing.T) {
 			*now = now.Add(50 * time.Minute)
-			require.Equal(t, http.StatusOK, b.get("/").Code, "used within the TTL: extended")
+			r := b.get("/")
+			require.Equal(t, http.StatusOK, r.Code, "used within the TTL: extended")
+			slid := false
+			for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+				if c.Name == handlers.SessionCookie {
+					slid = true
+					assert.Equal(t, now.Add(time.Hour).Unix(), c.Expires.Unix(), "the cookie slides with the session")
+				}
+			}
+			assert.True(t, slid, "the cookie is set again with the new expiry")
 			*now = now.Add(50 * time.Minute)
 			require.Equal(t, http.StatusOK, b.get("/").Code, "100 minutes after sign-in, 50 after the last use")
 			*now = now.Add(time.Hour)
-			r := b.get("/")
+			r = b.get("/")
 			assert.Equal(t, http.StatusSeeOther, r.Code, "an hour unused: expired")
 			assert.True(t, strings.HasPrefix(location(r), "/login"))
 			assert.EqualValues(t, 1, e.count("sessions"), "the expired row waits for pruning")

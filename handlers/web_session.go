@@ -74,7 +74,7 @@ func (s *Sessions) current(c *fiber.Ctx) (*models.Session, *models.User, error) 
 	case err != nil:
 		return nil, nil, err
 	}
-	if sess.LastSeenAt.Equal(s.store.Now()) { // SessionUser slid the expiry just now
+	if sess.Slid {
 		s.setCookie(c, token, sess.ExpiresAt)
 	}
 	c.Locals(sessionRead, true)

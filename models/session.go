@@ -16,6 +16,8 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// Slid is set by SessionUser when it moved the expiry (not stored).
+	Slid bool `gorm:"-"`
 }
 
 // sessionTokenLen is the length of a session token: 43 base-62
@@ -61,7 +63,7 @@ func (s *Store) SessionUser(token string, ttl time.Duration) (*Session, *User, e
 		return nil, nil, err // the user was deleted a moment ago: the cascade takes the session
 	}
 	if now.Sub(sess.LastSeenAt) >= SessionTouchEvery {
-		sess.LastSeenAt, sess.ExpiresAt = now, now.Add(ttl)
+		sess.LastSeenAt, sess.ExpiresAt, sess.Slid = now, now.Add(ttl), true
 		err := s.db.Model(&Session{}).Where("token_hash = ?", sess.TokenHash).
 			Updates(map[string]any{"last_seen_at": now, "expires_at": sess.ExpiresAt}).Error
 		if err != nil {

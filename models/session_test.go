@@ -104,10 +104,12 @@ func TestSessions(t *testing.T) {
 		s2, _, err := store.SessionUser(token, ttl)
 		require.NoError(t, err)
 		assert.Equal(t, sess.ExpiresAt, s2.ExpiresAt.UTC())
+		assert.False(t, s2.Slid)
 		now = now.Add(50 * time.Minute)
 		s3, _, err := store.SessionUser(token, ttl)
 		require.NoError(t, err)
 		assert.Equal(t, now.Add(ttl), s3.ExpiresAt.UTC())
+		assert.True(t, s3.Slid)
 		var expires time.Time
 		require.NoError(t, store.DB().Table("sessions").Select("expires_at").Where("token_hash = ?", sess.TokenHash).Scan(&expires).Error)
 		assert.Equal(t, now.Add(ttl), expires.UTC(), "the slide is stored")
