@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cronpulse/cronpulse/checker"
@@ -92,6 +93,12 @@ func New(cfg *Config, d Deps) *fiber.App {
 			return nil
 		})
 	}
+	sessions := handlers.NewSessions(handlers.SessionOptions{
+		Store:  d.Store,
+		Log:    d.Log,
+		TTL:    cfg.SessionTTL,
+		Secure: strings.HasPrefix(cfg.BaseURL, "https://"),
+	})
 	api := handlers.NewAPI(handlers.APIOptions{
 		Store:     d.Store,
 		BaseURL:   cfg.BaseURL,
@@ -102,6 +109,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
 		Status:    statusOptions(cfg, d, writer),
 		Version:   Version,
+		Sessions:  sessions,
 	})
 	api.Register(f.Group("/api/v1"))
 	handlers.RegisterPing(f, handlers.PingOptions{
@@ -114,7 +122,9 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Metrics:   metrics,
 	})
 	handlers.RegisterBadges(f, handlers.BadgeOptions{Store: d.Store, Now: d.Now})
-	handlers.RegisterWeb(f)
+	// The dashboard comes last: its error pages answer whatever no route
+	// before it did.
+	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks}).Register(f)
 	return f
 }
 

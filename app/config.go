@@ -27,6 +27,7 @@ type Config struct {
 	LogFormat    string        // LOG_FORMAT: text or json
 	APIRateLimit int           // API_RATE_LIMIT: requests per key per minute
 	MetricsToken string        // METRICS_TOKEN: bearer token /metrics requires ("" = open)
+	SessionTTL   time.Duration // SESSION_TTL: a dashboard sign-in ends after this long unused
 	ShutdownWait time.Duration // SHUTDOWN_TIMEOUT
 	InstanceID   string        // INSTANCE_ID: this process's name in GET /api/v1/status (default host name-pid)
 
@@ -113,6 +114,14 @@ var settings = []setting{
 			}
 		}
 		c.MetricsToken = v
+		return nil
+	}},
+	{"SESSION_TTL", "30d", func(c *Config, v string) error {
+		d, err := parseDays(v)
+		if err != nil || d < 5*time.Minute || d > 365*24*time.Hour {
+			return errors.New("must be a duration from 5m to 365d, such as 30d or 12h")
+		}
+		c.SessionTTL = d
 		return nil
 	}},
 	{"SHUTDOWN_TIMEOUT", "15s", func(c *Config, v string) error {

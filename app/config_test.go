@@ -32,6 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, "text", c.LogFormat)
 	assert.Equal(t, 600, c.APIRateLimit)
 	assert.Equal(t, 15*time.Second, c.ShutdownWait)
+	assert.Equal(t, 30*24*time.Hour, c.SessionTTL)
 	assert.Empty(t, c.MetricsToken, "/metrics is open by default")
 	assert.Equal(t, 100000, c.PingBodyLimit)
 	assert.True(t, c.CheckAllowPriv)
@@ -75,6 +76,7 @@ func TestConfigInvalid(t *testing.T) {
 		"API_RATE_LIMIT":      "0",
 		"SHUTDOWN_TIMEOUT":    "soon",
 		"METRICS_TOKEN":       "short",
+		"SESSION_TTL":         "1m",
 		"PING_BODY_LIMIT":     "-1",
 		"CHECK_ALLOW_PRIVATE": "maybe",
 	}

@@ -45,6 +45,9 @@ type APIOptions struct {
 	Channels ChannelTester
 	Version  string // the release, shown in the OpenAPI document
 	Status   StatusOptions
+	// Sessions, when set, lets a dashboard session call the API with its
+	// role's permissions (see authenticator.session).
+	Sessions *Sessions
 }
 
 // NewAPI builds the API handlers.
@@ -57,7 +60,7 @@ func NewAPI(o APIOptions) *API {
 		store:    o.Store,
 		baseURL:  o.BaseURL,
 		log:      o.Log,
-		auth:     &authenticator{store: o.Store, log: o.Log, now: now, touched: map[string]time.Time{}},
+		auth:     &authenticator{store: o.Store, log: o.Log, now: now, touched: map[string]time.Time{}, sessions: o.Sessions},
 		limiter:  newRateLimiter(o.RateLimit, now),
 		hooks:    o.Hooks,
 		channels: o.Channels,

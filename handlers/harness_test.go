@@ -42,13 +42,22 @@ func newEnv(t testing.TB, db modelstest.Database, tune func(*app.Config)) *env {
 // (nil: time.Now).
 func newEnvAt(t testing.TB, db modelstest.Database, tune func(*app.Config), clock func() time.Time) *env {
 	t.Helper()
+	return newEnvWith(t, db, tune, app.Deps{Now: clock})
+}
+
+// newEnvWith is newEnv with the application built from d (hooks, a
+// clock); its Store and Log are filled in, and d.Now is the store's clock
+// too.
+func newEnvWith(t testing.TB, db modelstest.Database, tune func(*app.Config), d app.Deps) *env {
+	t.Helper()
 	cfg := app.TestConfig(db.URL)
 	cfg.APIRateLimit = 1_000_000 // tests that exercise the limit set their own
 	if tune != nil {
 		tune(cfg)
 	}
-	store := modelstest.Open(t, db.URL, clock)
-	f := app.New(cfg, app.Deps{Store: store, Log: quietLog(), Now: clock})
+	store := modelstest.Open(t, db.URL, d.Now)
+	d.Store, d.Log = store, quietLog()
+	f := app.New(cfg, d)
 	e := &env{t: t, db: db, cfg: cfg, store: store, app: f}
 	e.admin = e.key("admin", models.PermAll)
 	return e

@@ -19,7 +19,7 @@ type jobView struct {
 // view renders j for the request's key.
 func (a *API) view(c *fiber.Ctx, j *models.Job) jobView {
 	v := jobView{Job: *j}
-	if k := apiKey(c); k != nil && k.Can(models.PermWriteJobs) {
+	if can(c, models.PermWriteJobs) {
 		v.PingToken = j.PingToken
 		v.PingURL = a.baseURL + "/ping/" + j.PingToken
 	}

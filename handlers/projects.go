@@ -20,7 +20,7 @@ type projectView struct {
 // projectView renders p with its job summaries for the request's key.
 func (a *API) projectView(c *fiber.Ctx, p *models.Project, jobs []models.JobSummary) projectView {
 	v := projectView{Project: p, Jobs: orEmpty(jobs)}
-	if k := apiKey(c); k != nil && k.Can(models.PermWriteJobs) {
+	if can(c, models.PermWriteJobs) {
 		v.PingKey = &p.PingKey
 	}
 	return v

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -59,11 +60,16 @@ func (r *rateLimiter) allow(key string) (bool, time.Duration) {
 // limit is the middleware: 429 with Retry-After (whole seconds, rounded up)
 // once the key's allowance for the minute is spent.
 func (r *rateLimiter) limit(c *fiber.Ctx) error {
-	k := apiKey(c)
-	if k == nil {
+	var id string
+	switch p := callerOf(c).(type) {
+	case *models.APIKey:
+		id = p.ID
+	case *models.User:
+		id = "user:" + p.ID // a signed-in user's requests count together
+	default:
 		return c.Next()
 	}
-	ok, wait := r.allow(k.ID)
+	ok, wait := r.allow(id)
 	c.Set("X-RateLimit-Limit", strconv.Itoa(r.perMinute))
 	if !ok {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))

@@ -44,6 +44,7 @@ var All = []Migration{
 	stats,
 	badges,
 	jobFilters,
+	sessions,
 }
 
 var placeholders = map[string]map[string]string{

@@ -60,18 +60,23 @@ func (k *APIKey) PermissionList() []string {
 	return strings.Split(k.Permissions, ",")
 }
 
-// Can reports whether the key grants perm. "*" grants everything, and a
+// Can reports whether the key grants perm (see PermSet.Can).
+func (k *APIKey) Can(perm string) bool { return PermSet(k.PermissionList()).Can(perm) }
+
+// PermSet is a list of permissions: a key's, or a dashboard role's.
+type PermSet []string
+
+// Can reports whether the set grants perm. "*" grants everything, and a
 // write permission implies reading the same resource.
-func (k *APIKey) Can(perm string) bool {
-	perms := k.PermissionList()
-	if slices.Contains(perms, PermAll) || slices.Contains(perms, perm) {
+func (p PermSet) Can(perm string) bool {
+	if slices.Contains(p, PermAll) || slices.Contains(p, perm) {
 		return true
 	}
 	switch perm {
 	case PermReadJobs:
-		return slices.Contains(perms, PermWriteJobs)
+		return slices.Contains(p, PermWriteJobs)
 	case PermReadProjects:
-		return slices.Contains(perms, PermWriteProjects)
+		return slices.Contains(p, PermWriteProjects)
 	}
 	return false
 }

@@ -123,7 +123,29 @@ func (s *Store) tagsCondition(tags []string) (string, []any) {
 
 // Jobs returns one page of the jobs that f selects, in its order.
 func (s *Store) Jobs(f JobFilter) ([]Job, error) {
-	q := s.db.Model(&Job{}).Limit(f.Limit)
+	q, err := orderJobs(s.filterJobs(s.db.Model(&Job{}).Limit(f.Limit), f), f)
+	if err != nil {
+		return nil, err
+	}
+	var out []Job
+	if err := q.Find(&out).Error; err != nil {
+		return nil, translate(err, "list jobs")
+	}
+	for i := range out {
+		s.deriveNextRun(&out[i])
+	}
+	return out, nil
+}
+
+// CountJobs returns how many jobs f selects, on every page.
+func (s *Store) CountJobs(f JobFilter) (int64, error) {
+	var n int64
+	err := s.filterJobs(s.db.Model(&Job{}), f).Count(&n).Error
+	return n, translate(err, "count jobs")
+}
+
+// filterJobs adds f's conditions (not its order or page) to q.
+func (s *Store) filterJobs(q *gorm.DB, f JobFilter) *gorm.DB {
 	if f.ProjectID != "" {
 		q = q.Where("jobs.project_id = ?", f.ProjectID)
 	}
@@ -140,18 +162,7 @@ func (s *Store) Jobs(f JobFilter) ([]Job, error) {
 	if f.Query != "" {
 		q = q.Where(jobSearchExpr+` LIKE ? ESCAPE '\'`, likeContains(f.Query))
 	}
-	q, err := orderJobs(q, f)
-	if err != nil {
-		return nil, err
-	}
-	var out []Job
-	if err := q.Find(&out).Error; err != nil {
-		return nil, translate(err, "list jobs")
-	}
-	for i := range out {
-		s.deriveNextRun(&out[i])
-	}
-	return out, nil
+	return q
 }
 
 // orderJobs orders q by f.Sort, then id, and keeps the rows after f.Cursor.

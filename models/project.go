@@ -113,6 +113,24 @@ func (s *Store) ProjectByPingKey(key string) (*Project, error) {
 	return &p, nil
 }
 
+// ProjectNames returns the names of the given projects (an id may repeat),
+// keyed by id, in one query.
+func (s *Store) ProjectNames(ids []string) (map[string]string, error) {
+	ids = distinctKeys(ids, func(id string) string { return id })
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct{ ID, Name string }
+	if err := s.db.Model(&Project{}).Select("id, name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, translate(err, "project names")
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
 // JobSummaries returns the jobs of the given projects in short form, keyed
 // by project id, in one query.
 func (s *Store) JobSummaries(projectIDs []string) (map[string][]JobSummary, error) {
