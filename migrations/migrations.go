@@ -44,6 +44,7 @@ var All = []Migration{
 	stats,
 	badges,
 	jobFilters,
+	statusPages,
 }
 
 var placeholders = map[string]map[string]string{
