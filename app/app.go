@@ -114,6 +114,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Metrics:   metrics,
 	})
 	handlers.RegisterBadges(f, handlers.BadgeOptions{Store: d.Store, Now: d.Now})
+	handlers.RegisterStatusPages(f, handlers.StatusPageOptions{Store: d.Store, Now: d.Now})
 	handlers.RegisterWeb(f)
 	return f
 }

@@ -18,7 +18,7 @@ import (
 
 // MaxStatusPageJobs bounds the jobs on one status page: each costs a 90-day
 // stats read when the page is drawn.
-const MaxStatusPageJobs = 100
+const MaxStatusPageJobs = 50
 
 // StatusPage is a project's status page as stored.
 type StatusPage struct {
