@@ -22,9 +22,8 @@ const StatusPageTTL = 5 * time.Second
 const StatusPageDays = 90
 
 // StatusPageStylesheet is where the status page finds views/static/svg.css
-// until the dashboard's /static route serves it (it links /static/app.css
-// too, which that route will serve).
-const StatusPageStylesheet = "/status/assets/svg.css"
+// (the dashboard's /static route serves it).
+const StatusPageStylesheet = "/static/svg.css"
 
 // statusPageCacheSize bounds the pages kept in memory.
 const statusPageCacheSize = 1_000
@@ -61,11 +60,6 @@ func RegisterStatusPages(f *fiber.App, o StatusPageOptions) {
 	}
 	page := template.Must(template.ParseFS(views.Files, "statuspage.html")) // a build defect if it fails
 	p := &statusPages{store: o.Store, now: now, page: page, cache: newTTLCache[[]byte](now, StatusPageTTL, statusPageCacheSize)}
-	f.Get(StatusPageStylesheet, func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
-		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-		return c.Send(views.SVGStylesheet)
-	})
 	f.Get("/status/:slug", p.serve)
 }
 

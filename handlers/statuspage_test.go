@@ -164,7 +164,7 @@ func TestStatusPageNotFound(t *testing.T) {
 		assert.False(t, sp.Data.Enabled)
 		assert.Equal(t, e.cfg.BaseURL+"/status/acme", sp.Data.URL)
 
-		css := e.do("GET", "/status/assets/svg.css", "", "")
+		css := e.do("GET", "/static/svg.css", "", "")
 		assert.Equal(t, http.StatusOK, css.Code)
 		assert.Contains(t, string(css.Body), ".s-up")
 	})

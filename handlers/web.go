@@ -26,7 +26,7 @@ package handlers
 //     pages). Unsafe methods pass w.csrf first: the form's _csrf (or an
 //     X-CSRF-Token header) must match the session's token. Handlers read
 //     the user with webUser(c).
-//   - Template functions (templateFuncs): strip, thousands, statusIcon,
+//   - Template functions (templateFuncs): thousands, statusIcon,
 //     rel, datetime, asset, join.
 //   - Static files: views/static/*, served at /static/NAME?v=VERSION (a hash
 //     of the file; {{asset "app.css"}} writes the URL), cached for a year.

@@ -11,9 +11,6 @@ import (
 
 // templateFuncs are the functions every dashboard template may call:
 //
-//	strip ID          the job's 24-hour status strip (trusted SVG); a
-//	                  placeholder until views/svg and its batched query
-//	                  are wired in
 //	thousands N       9950 → "9,950"
 //	statusIcon S      a symbol for a status, shown beside its word (never
 //	                  colour alone)
@@ -22,7 +19,6 @@ import (
 //	asset NAME        the versioned URL of views/static/NAME
 func (w *Web) templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"strip":      func(jobID string) template.HTML { return "" },
 		"thousands":  thousands,
 		"statusIcon": statusIcon,
 		"rel":        func(t *time.Time) string { return relTime(t, w.now()) },
