@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cronpulse/cronpulse/models"
 	"github.com/gofiber/fiber/v2"
@@ -214,8 +215,9 @@ func (w *Web) jobPage(c *fiber.Ctx) error {
 	if webUser(c).Can(models.PermWriteJobs) {
 		d.PingURL = w.baseURL + "/ping/" + j.PingToken
 		d.Crontab = "*/5 * * * * /path/to/script && curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL
-		// runitor's Healthchecks mode: -api-url is the ping base, -uuid the
-		// check's token; it pings /start, then the exit code.
+		// runitor's flags (its README): -api-url is the Healthchecks-style
+		// ping base (it pings BASE/UUID, /start, /fail or /EXITCODE, all of
+		// which /ping takes), -uuid the check's token.
 		d.Runitor = "runitor -api-url " + w.baseURL + "/ping -uuid " + j.PingToken + " -- /path/to/script"
 		d.Wrapper = "curl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL + "/start\n/path/to/script\ncurl -fsS -m 10 --retry 5 -o /dev/null " + d.PingURL + "/$?"
 	}
@@ -343,7 +345,7 @@ func runSummary(r *models.CheckRun) string {
 	parts = append(parts, strconv.FormatInt(r.ResponseTimeMs, 10)+" ms")
 	msg := "Ran the check: " + r.Result + " (" + strings.Join(parts, ", ") + ")"
 	if r.Error != "" {
-		msg += ": " + r.Error
+		msg += ": " + truncateBytes(r.Error, 300) // a flash holds 500 bytes
 	}
 	return msg + "."
 }
@@ -371,4 +373,16 @@ func (w *Web) jobDelete(c *fiber.Ctx) error {
 	}
 	w.flash(c, "ok", "Deleted "+j.Name+".")
 	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// truncateBytes cuts s to at most n bytes at a character boundary,
+// marking the cut with "…".
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

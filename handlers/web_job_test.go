@@ -351,6 +351,16 @@ func TestWebJobRunAndEvents(t *testing.T) {
 			assert.Contains(t, body, "Check run: failure")
 		})
 
+		e.run(t, "a long error is cut to fit the flash", func(t *testing.T) {
+			long := *h.run
+			long.Error = strings.Repeat("é", 600)
+			h.run = &long
+			r := b.post("/jobs/"+check+"/run", form("_csrf", csrf))
+			require.Equal(t, http.StatusSeeOther, r.Code)
+			body := string(b.get(location(r)).Body)
+			assert.Contains(t, body, "Ran the check: failure (HTTP 500, 42 ms): "+strings.Repeat("é", 150)+"….", "300 bytes of it")
+		})
+
 		hb := e.heartbeat(p, "nightly")
 		// 30 pings a minute apart, two flips among them, one with a
 		// notification that failed.

@@ -18,8 +18,9 @@ import (
 const projectsPerPage = 50
 
 func (w *Web) registerProjects(f fiber.Router) {
-	read := []fiber.Handler{w.signedIn, w.require(models.PermReadJobs)}
-	write := []fiber.Handler{w.signedIn, w.require(models.PermWriteJobs)}
+	// The API's permissions for projects.
+	read := []fiber.Handler{w.signedIn, w.require(models.PermReadProjects)}
+	write := []fiber.Handler{w.signedIn, w.require(models.PermWriteProjects)}
 	f.Get("/projects", append(read, w.projects)...)
 	f.Get("/projects/new", append(write, w.newProjectForm)...)
 	f.Post("/projects", append(write, w.createProjectForm)...)
