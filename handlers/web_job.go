@@ -211,6 +211,8 @@ func (w *Web) jobPage(c *fiber.Ctx) error {
 	}
 	if len(last) > 0 {
 		d.Since = &last[0].CreatedAt
+	} else {
+		d.Since = &j.CreatedAt // no flip yet: the status holds since the job was made
 	}
 	if webUser(c).Can(models.PermWriteJobs) {
 		d.PingURL = w.baseURL + "/ping/" + j.PingToken

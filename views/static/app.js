@@ -153,8 +153,23 @@
     return m ? m[1] + " " + m[2] + " (" + (off === "Z" ? "UTC" : off) + ")" : iso;
   }
 
+  // A descriptor, or 5-6 fields of cron characters or three-letter names
+  // (MON-FRI, JAN): its error is the answer; anything else may be English.
+  var FIELD = /^([\d*?\/,\-LW#]+|[A-Za-z]{3}([,\-][A-Za-z]{3})*)$/;
   function looksLikeExpression(s) {
-    return /^@/.test(s) || /^[\d*?\/,\-LW#A-Za-z]+(\s+[\d*?\/,\-LW#A-Za-z]+){4,5}$/.test(s) && /[\d*]/.test(s);
+    if (/^@/.test(s)) {
+      return true;
+    }
+    var parts = s.split(/\s+/);
+    if (parts.length < 5 || parts.length > 6) {
+      return false;
+    }
+    for (var i = 0; i < parts.length; i++) {
+      if (!FIELD.test(parts[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   function showValid(res) {
