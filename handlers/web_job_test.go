@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,12 +74,34 @@ func TestWebJobPageByRole(t *testing.T) {
 			browsers[role], tokens[role] = e.as(role)
 		}
 
-		e.run(t, "anonymous goes to the login", func(t *testing.T) {
-			for _, path := range []string{"/jobs/" + hb.ID, "/jobs/new", "/jobs/" + hb.ID + "/edit", "/projects", "/projects/new"} {
+		e.run(t, "every page by role", func(t *testing.T) {
+			require.NoError(t, e.store.DB().Create(&models.Ping{JobID: hb.ID, N: 1, Kind: models.PingSuccess, CreatedAt: webClock}).Error)
+			reads := []string{"/jobs/" + hb.ID, "/jobs/" + check, "/jobs/" + hb.ID + "/pings/1", "/projects", "/projects?q=sh"}
+			writes := []string{"/jobs/new", "/jobs/new?project=" + p, "/jobs/" + hb.ID + "/edit", "/jobs/" + hb.ID + "/delete",
+				"/projects/new", "/projects/" + p + "/edit", "/projects/" + p + "/delete"}
+			for _, path := range append(reads, writes...) {
 				r := browsers["anonymous"].get(path)
 				assert.Equal(t, http.StatusSeeOther, r.Code, path)
 				assert.Equal(t, "/login?next="+url.QueryEscape(path), location(r), path)
+				for _, role := range models.Roles {
+					want := http.StatusOK
+					if role == models.RoleViewer && slices.Contains(writes, path) {
+						want = http.StatusForbidden
+					}
+					r := browsers[role].get(path)
+					assert.Equal(t, want, r.Code, "%s as %s", path, role)
+					assert.Contains(t, r.Header.Get("Content-Type"), "text/html", path)
+					if role == models.RoleViewer {
+						assert.NotContains(t, string(r.Body), hb.PingToken, "%s shows a viewer no token", path)
+					}
+				}
 			}
+			// Anonymous posts carry no session token: CSRF refuses them first.
+			before := e.counts()
+			for _, path := range []string{"/jobs", "/jobs/" + hb.ID, "/jobs/" + hb.ID + "/pause", "/jobs/" + hb.ID + "/delete", "/projects", "/projects/" + p + "/delete"} {
+				assert.Equal(t, http.StatusForbidden, browsers["anonymous"].post(path, form("name", "x")).Code, path)
+			}
+			assert.Equal(t, before, e.counts())
 		})
 
 		e.run(t, "every role reads the job page", func(t *testing.T) {
