@@ -125,7 +125,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 	handlers.RegisterStatusPages(f, handlers.StatusPageOptions{Store: d.Store, Now: d.Now})
 	// The dashboard comes last: its error pages answer whatever no route
 	// before it did.
-	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks}).Register(f)
+	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks, BaseURL: cfg.BaseURL}).Register(f)
 	return f
 }
 
