@@ -18,10 +18,6 @@ import (
 //	rel T             *time.Time → "3 min ago", "in 5 min", "never"
 //	datetime T        *time.Time → RFC 3339 for <time datetime>
 //	asset NAME        the versioned URL of views/static/NAME
-//	chart KIND STATS  a job page chart ("response" or "uptime") of its
-//	                  *models.JobStats (trusted SVG); "" until views/svg's
-//	                  ResponseChart and UptimeBars are wired in, the
-//	                  page's tables show the same data meanwhile
 //	pct F             *float64 → "99.5 %", nil → "–"
 //	share A B         A of B as "75 %", "–" when B is 0
 //	ms N              *int64 → "120 ms", nil → "–"
@@ -37,7 +33,6 @@ func (w *Web) templateFuncs() template.FuncMap {
 			return t.UTC().Format(time.RFC3339)
 		},
 		"asset": w.assets.url,
-		"chart": func(kind string, stats *models.JobStats) template.HTML { return "" },
 		"pct": func(f *float64) string {
 			if f == nil {
 				return "–"

@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/views/svg"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -191,9 +194,15 @@ type jobPageData struct {
 	Wrapper   string
 	LastError string
 	Stats     *models.JobStats
-	Events    []event
-	Next      string // the older events' URL, "" on the last page
-	First     string // the newest events' URL, "" on the first page
+	// Range is the response-time chart's period (?range=24h|7d|30d) and
+	// Ranges the choices; Chart and Uptime are the charts (views/svg).
+	Range  string
+	Ranges []string
+	Chart  template.HTML
+	Uptime template.HTML
+	Events []event
+	Next   string // the older events' URL, "" on the last page
+	First  string // the newest events' URL, "" on the first page
 }
 
 func (w *Web) jobPage(c *fiber.Ctx) error {
@@ -241,6 +250,20 @@ func (w *Web) jobPage(c *fiber.Ctx) error {
 	if d.Stats, err = w.store.JobStatsOf(j.ID, "30d", ""); err != nil {
 		return err
 	}
+	d.Ranges, d.Range = []string{"24h", "7d", "30d"}, c.Query("range", "24h")
+	if !slices.Contains(d.Ranges, d.Range) {
+		return fiber.NewError(fiber.StatusBadRequest, "range must be one of 24h, 7d, 30d")
+	}
+	series, err := w.store.ResponseSeries(j.ID, d.Range, w.now())
+	if err != nil {
+		return err
+	}
+	loc, err := models.LoadLocation(d.Stats.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	d.Chart = svg.ResponseChart("Response time of "+j.Name+", last "+d.Range, series, loc)
+	d.Uptime = svg.UptimeBars("Uptime per day of "+j.Name+", last 30 days", d.Stats.DailyRuns)
 	before := strings.Clone(c.Query("before"))
 	if d.Events, d.Next, err = w.events(j.ID, before); err != nil {
 		return err

@@ -2,12 +2,11 @@ package handlers
 
 import (
 	"html/template"
-
-	"github.com/cronpulse/cronpulse/views/svg"
 	"net/url"
 	"strings"
 
 	"github.com/cronpulse/cronpulse/models"
+	"github.com/cronpulse/cronpulse/views/svg"
 	"github.com/gofiber/fiber/v2"
 )
 
