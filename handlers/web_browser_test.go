@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,12 @@ type page struct {
 // openPage starts CronPulse on a port and a browser for it.
 func openPage(t *testing.T) *page {
 	t.Helper()
-	e := newEnv(t, modelstest.Databases(t)[0], nil)
+	return openPageOn(t, newEnv(t, modelstest.Databases(t)[0], nil))
+}
+
+// openPageOn is openPage for the application of e.
+func openPageOn(t *testing.T, e *env) *page {
+	t.Helper()
 	base := e.listen(t)
 	return &page{t: t, e: e, ctx: newBrowser(t), base: base}
 }
@@ -234,4 +240,72 @@ func TestBrowserHTMLInANameIsText(t *testing.T) {
 	assert.True(t, eval[bool](p, `window.__xss === undefined`), "nothing in the name ran")
 	assert.Equal(t, 0, eval[int](p, `document.querySelectorAll('#rows img').length`))
 
+}
+
+func TestBrowserCreateAHeartbeatThroughTheForms(t *testing.T) {
+	p := openPage(t)
+	p.e.user("ops@example.com", models.RoleOperator)
+	p.signIn("ops@example.com", "password123")
+
+	// A project, then a job in it (the project form leads to the job form).
+	p.do(chromedp.Navigate(p.base + "/projects/new"))
+	require.Equal(t, http.StatusOK, p.submit(
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "Nightly"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+	))
+	require.True(t, strings.HasPrefix(p.path(), "/jobs/new"), "the project form leads to the job form: %s", p.path())
+
+	p.do(
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "db backup"),
+		chromedp.Click(chromedp.CSS("#f-heartbeat")),
+	)
+	// English offers the expression; "Use this" takes it.
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('f-schedule').value = ''`),
+		chromedp.SendKeys(chromedp.CSS("#f-schedule"), "every weekday at 9am"))
+	p.waitFor(`[...document.querySelectorAll('#schedule-preview button')].some(b => /use this/i.test(b.textContent))`)
+	p.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#schedule-preview button')].find(b => /use this/i.test(b.textContent)).click()`))
+	p.waitFor(`document.getElementById('f-schedule').value === '0 9 * * 1-5'`)
+	// The preview shows the next runs of the expression.
+	p.waitFor(`document.querySelectorAll('#schedule-preview li').length >= 3`)
+
+	require.Equal(t, http.StatusOK, p.submit(chromedp.Click(chromedp.CSS("main form button[type=submit]"))))
+	require.True(t, strings.HasPrefix(p.path(), "/jobs/"), p.path())
+	pingURL := eval[string](p, `document.getElementById('ping-url').textContent.trim()`)
+	require.True(t, strings.HasPrefix(pingURL, p.e.cfg.BaseURL+"/ping/"), pingURL)
+	assert.True(t, eval[bool](p, `[...document.querySelectorAll('button[data-copy]')].some(b => b.dataset.copy === `+quote(pingURL)+`)`),
+		"a copy button holds the ping URL")
+	id := strings.TrimPrefix(strings.SplitN(p.path(), "?", 2)[0], "/jobs/")
+	j := p.e.mustJob(id)
+	assert.Equal(t, "0 9 * * 1-5", j.Schedule)
+	assert.True(t, j.Heartbeat)
+
+	// Ping it for real (the URL names the configured BASE_URL; the token is
+	// what matters), and watch the overview without reloading.
+	p.do(chromedp.Navigate(p.base + "/"))
+	p.waitFor(row(id) + ` !== null`)
+	res, err := http.Get(p.base + "/ping/" + strings.TrimPrefix(pingURL, p.e.cfg.BaseURL+"/ping/"))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	p.do(chromedp.Evaluate[chromedp.Void](`window.__same = true; document.dispatchEvent(new Event('visibilitychange'))`))
+	p.waitFor(row(id) + `.dataset.status === 'up'`)
+	assert.True(t, eval[bool](p, `window.__same === true`))
+}
+
+func TestBrowserFailingCheckShowsItsReason(t *testing.T) {
+	p := openPageOn(t, newCheckEnv(t, modelstest.Databases(t)[0]))
+	p.e.user("ops@example.com", models.RoleOperator)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(target.Close)
+	proj := p.e.project("APIs")
+	id := p.e.mustCreate("/jobs", `{"name":"orders API","projectId":`+quote(proj)+`,"url":`+quote(target.URL)+`,"method":"GET","schedule":"*/5 * * * *"}`)
+	p.signIn("ops@example.com", "password123")
+
+	p.do(chromedp.Navigate(p.base + "/jobs/" + id))
+	require.Equal(t, http.StatusOK, p.submit(chromedp.Click(chromedp.CSS("form[action$='/run'] button"))))
+	assert.Equal(t, models.StatusDown, eval[string](p, `document.querySelector('[data-status]').dataset.status`))
+	assert.Contains(t, eval[string](p, `document.getElementById('last-error').textContent`), "500")
+	assert.Equal(t, models.StatusDown, p.e.mustJob(id).Status)
 }
