@@ -59,6 +59,7 @@ type Web struct {
 	log      *slog.Logger
 	now      func() time.Time
 	hooks    JobHooks
+	channels ChannelTester // sends the channels page's test messages; nil: none
 	pages    map[string]*template.Template
 	assets   assets
 	// logins limits sign-in attempts per client address and per account.
@@ -75,6 +76,7 @@ type WebOptions struct {
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 	Hooks    JobHooks         // told of bulk pauses, resumes, edits and deletions, as through the API
+	Channels ChannelTester    // sends test messages (the API's); nil: "send test" answers 503
 }
 
 // LoginAttemptsPerMinute is how many sign-ins a client address, and an
@@ -94,6 +96,7 @@ func NewWeb(o WebOptions) *Web {
 		log:      o.Log,
 		now:      now,
 		hooks:    o.Hooks,
+		channels: o.Channels,
 		assets:   loadAssets(),
 		logins:   newRateLimiter(LoginAttemptsPerMinute, now),
 	}
@@ -129,6 +132,7 @@ func (w *Web) Register(f *fiber.App) {
 	f.Post("/logout", w.logout)
 	f.Get("/", w.signedIn, w.require(models.PermReadJobs), w.overview)
 	f.Post("/", w.signedIn, w.require(models.PermWriteJobs), w.bulk)
+	w.registerAdmin(f)
 }
 
 // isDashboardPath reports whether p is the dashboard's: everything but

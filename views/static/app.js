@@ -1,5 +1,6 @@
 /*
- * CronPulse dashboard script: keeps the overview current.
+ * CronPulse dashboard script: keeps the overview current, and makes
+ * <button data-copy="TEXT"> copy TEXT to the clipboard.
  *
  * Part of CronPulse, under the licence of the CronPulse repository this
  * file is distributed with. Plain JavaScript, no build step, no
@@ -11,6 +12,29 @@
  * order the page was sorted in, and swaps them in, with the tab title.
  * Checked rows stay checked.
  */
+(function () {
+  "use strict";
+
+  // Copy buttons: the text goes to the clipboard and the button says so
+  // for a moment. Without the Clipboard API (or without script) the text
+  // stays in a readonly field next to the button, ready to select.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest ? ev.target.closest("button[data-copy]") : null;
+    if (!btn || !navigator.clipboard) {
+      return;
+    }
+    var label = btn.dataset.label || btn.textContent;
+    btn.dataset.label = label;
+    navigator.clipboard.writeText(btn.dataset.copy).then(function () {
+      btn.textContent = "Copied";
+    }, function () {
+      btn.textContent = "Copy failed: select the text and copy it";
+    }).then(function () {
+      window.setTimeout(function () { btn.textContent = label; }, 2000);
+    });
+  });
+})();
+
 (function () {
   "use strict";
 
