@@ -80,6 +80,9 @@ func (w *Web) userRole(c *fiber.Ctx) error {
 		return err
 	default:
 		w.flash(c, "ok", u.Email+" is now "+u.Role+".")
+		if u.ID == webUser(c).ID && !u.Can(models.PermAll) {
+			return c.Redirect("/", fiber.StatusSeeOther) // the users page is no longer theirs
+		}
 	}
 	return c.Redirect("/users", fiber.StatusSeeOther)
 }

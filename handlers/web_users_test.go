@@ -96,6 +96,12 @@ func TestWebUsers(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, models.RoleAdmin, got.Role)
 			assert.Equal(t, http.StatusBadRequest, b.post("/users/"+u.ID+"/role", withCSRF(token, "role", "boss")).Code)
+			nb, nbToken := e.signedIn(got)
+			r = nb.post("/users/"+u.ID+"/role", withCSRF(nbToken, "role", "operator"))
+			assert.Equal(t, "/", location(r), "an admin who steps down lands on a page they may see")
+			assert.Contains(t, flashOn(t, nb, "/"), "new@example.com is now operator.")
+			_, err = e.store.SetUserRole(u.ID, models.RoleAdmin)
+			require.NoError(t, err)
 			assert.Equal(t, http.StatusNotFound, b.post("/users/nope/role", withCSRF(token, "role", "viewer")).Code)
 		})
 
