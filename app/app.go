@@ -123,10 +123,11 @@ func New(cfg *Config, d Deps) *fiber.App {
 		Metrics:   metrics,
 	})
 	handlers.RegisterBadges(f, handlers.BadgeOptions{Store: d.Store, Now: d.Now})
+	handlers.RegisterStatusPages(f, handlers.StatusPageOptions{Store: d.Store, Now: d.Now})
 	// The dashboard comes last: its error pages answer whatever no route
 	// before it did.
 	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks,
-		Channels: channels}).Register(f)
+		BaseURL: cfg.BaseURL, Channels: channels}).Register(f)
 	return f
 }
 

@@ -86,6 +86,9 @@ var Routes = []Route{
 	{"PUT", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.updateProject }},
 	{"DELETE", "/projects/:id", models.PermWriteProjects, func(a *API) fiber.Handler { return a.deleteProject }},
 	{"POST", "/projects/:id/badge-key", models.PermWriteProjects, func(a *API) fiber.Handler { return a.rotateBadgeKey }},
+	{"GET", "/projects/:id/status-page", models.PermAll, func(a *API) fiber.Handler { return a.getStatusPage }},
+	{"PUT", "/projects/:id/status-page", models.PermAll, func(a *API) fiber.Handler { return a.putStatusPage }},
+	{"DELETE", "/projects/:id/status-page", models.PermAll, func(a *API) fiber.Handler { return a.deleteStatusPage }},
 
 	{"GET", "/jobs", models.PermReadJobs, func(a *API) fiber.Handler { return a.listJobs }},
 	{"POST", "/jobs", models.PermWriteJobs, func(a *API) fiber.Handler { return a.createJob }},

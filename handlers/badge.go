@@ -30,7 +30,7 @@ type BadgeOptions struct {
 // is the whole credential, and it lets one see statuses, nothing more.
 type badges struct {
 	store *models.Store
-	cache *badgeCache
+	cache *ttlCache[models.BadgeState]
 }
 
 // RegisterBadges mounts the status badges: /badge/{badgeKey}.svg (the
@@ -109,35 +109,40 @@ var badgeLooks = map[string]badgeLook{
 	models.StatusPaused: {"#9f9f9f", "lightgrey"},
 }
 
-// badgeCache keeps each badge's state for ttl, and loads each at most once
-// at a time: requests that miss while it loads wait for that load.
-type badgeCache struct {
+// ttlCache keeps each value (a badge's state, a status page) for ttl, and
+// loads each at most once at a time: requests that miss while it loads
+// wait for that load.
+type ttlCache[T any] struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	ttl     time.Duration
 	max     int
-	entries map[string]*badgeEntry
+	entries map[string]*ttlEntry[T]
 }
 
-// badgeEntry is one cached badge. Its fields are written before ready is
+// ttlEntry is one cached value. Its fields are written before ready is
 // closed and only read after.
-type badgeEntry struct {
+type ttlEntry[T any] struct {
 	ready   chan struct{}
-	state   models.BadgeState
+	state   T
 	err     error
 	expires time.Time
 }
 
-var errBadgeLoad = errors.New("badge load did not finish")
+var errBadgeLoad = errors.New("cache load did not finish")
 
-func newBadgeCache(now func() time.Time, ttl time.Duration, max int) *badgeCache {
-	return &badgeCache{now: now, ttl: ttl, max: max, entries: map[string]*badgeEntry{}}
+func newTTLCache[T any](now func() time.Time, ttl time.Duration, max int) *ttlCache[T] {
+	return &ttlCache[T]{now: now, ttl: ttl, max: max, entries: map[string]*ttlEntry[T]{}}
 }
 
-// get returns the cached state under key, or loads it. Unknown badges are
+func newBadgeCache(now func() time.Time, ttl time.Duration, max int) *ttlCache[models.BadgeState] {
+	return newTTLCache[models.BadgeState](now, ttl, max)
+}
+
+// get returns the cached value under key, or loads it. Unknown keys are
 // cached too (a stream of requests for one is one query per ttl); other
 // errors are not.
-func (c *badgeCache) get(key string, load func() (models.BadgeState, error)) (models.BadgeState, error) {
+func (c *ttlCache[T]) get(key string, load func() (T, error)) (T, error) {
 	c.mu.Lock()
 	if e := c.entries[key]; e != nil {
 		select {
@@ -155,7 +160,7 @@ func (c *badgeCache) get(key string, load func() (models.BadgeState, error)) (mo
 	if len(c.entries) >= c.max {
 		c.evict()
 	}
-	e := &badgeEntry{ready: make(chan struct{}), err: errBadgeLoad}
+	e := &ttlEntry[T]{ready: make(chan struct{}), err: errBadgeLoad}
 	c.entries[key] = e
 	c.mu.Unlock()
 
@@ -169,7 +174,7 @@ func (c *badgeCache) get(key string, load func() (models.BadgeState, error)) (mo
 
 // evict drops the expired entries, and all finished ones if that is not
 // enough room. The caller holds mu.
-func (c *badgeCache) evict() {
+func (c *ttlCache[T]) evict() {
 	now := c.now()
 	for k, e := range c.entries {
 		select {

@@ -1,9 +1,10 @@
 package handlers
 
 import (
-	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/cronpulse/cronpulse/views/svg"
 )
 
 // badgeSVG draws a Shields.io-style flat badge: label on grey on the left,
@@ -13,8 +14,8 @@ import (
 func badgeSVG(label, message, color string) string {
 	lw, mw := textWidth(label)+10, textWidth(message)+10
 	w := lw + mw
-	title := escapeXML(label + ": " + message)
-	l, m, col := escapeXML(label), escapeXML(message), escapeXML(color)
+	title := svg.Escape(label + ": " + message)
+	l, m, col := svg.Escape(label), svg.Escape(message), svg.Escape(color)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="20" role="img" aria-label="%s">`, w, title)
 	fmt.Fprintf(&b, `<title>%s</title>`, title)
@@ -31,14 +32,6 @@ func badgeSVG(label, message, color string) string {
 		fmt.Fprintf(&b, `<text x="%d" y="14" textLength="%d" lengthAdjust="spacingAndGlyphs">%s</text>`, t.x, t.width, t.text)
 	}
 	b.WriteString(`</g></svg>`)
-	return b.String()
-}
-
-// escapeXML escapes s for XML text and attributes (characters XML cannot
-// hold become U+FFFD).
-func escapeXML(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder never fails to write
 	return b.String()
 }
 

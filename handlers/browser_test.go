@@ -2,9 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/stretchr/testify/require"
 )
 
 // Browser tests drive the dashboard in a real headless Chromium (Debian's
@@ -35,22 +31,6 @@ func chromiumPath() string {
 		}
 	}
 	return ""
-}
-
-// serve runs e's application on a loopback port and returns its base URL.
-func (e *env) serve(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- e.app.Listener(ln) }()
-	t.Cleanup(func() {
-		_ = e.app.ShutdownWithTimeout(5 * time.Second)
-		if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
-			t.Logf("serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
 }
 
 // newBrowser starts a headless Chromium for t and returns its context.
@@ -78,7 +58,9 @@ func newBrowser(t *testing.T) context.Context {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
-	require.NoError(t, chromedp.Do(ctx), "start Chromium at %s", path)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium at %s: %v", path, err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			saveScreenshot(t, ctx)

@@ -20,16 +20,23 @@ type scheduleCheck struct {
 // validateSchedule previews a schedule: valid or why not, and the next five
 // ticks in the given time zone.
 func (a *API) validateSchedule(c *fiber.Ctx) error {
-	s, err := models.ParseSchedule(c.Query("schedule"), c.Query("timezone"))
+	return c.JSON(checkSchedule(c.Query("schedule"), c.Query("timezone"), a.store.Now()))
+}
+
+// checkSchedule is the preview of a schedule at now: valid or why not, its
+// description and the next five ticks in its time zone. The validate
+// endpoint answers it, and the dashboard's job page and form show it.
+func checkSchedule(expr, tz string, now time.Time) scheduleCheck {
+	s, err := models.ParseSchedule(expr, tz)
 	if err != nil {
 		msg := err.Error()
-		return c.JSON(scheduleCheck{Valid: false, Error: &msg, NextRuns: []time.Time{}})
+		return scheduleCheck{Valid: false, Error: &msg, NextRuns: []time.Time{}}
 	}
-	next := s.NextN(a.store.Now(), 5)
+	next := s.NextN(now, 5)
 	for i := range next {
 		next[i] = next[i].In(s.Location())
 	}
-	return c.JSON(scheduleCheck{Valid: true, NextRuns: next, Description: s.Describe()})
+	return scheduleCheck{Valid: true, NextRuns: next, Description: s.Describe()}
 }
 
 // scheduleSuggestion serves GET /jobs/:id/schedule-suggestion: the

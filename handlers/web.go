@@ -26,7 +26,7 @@ package handlers
 //     pages). Unsafe methods pass w.csrf first: the form's _csrf (or an
 //     X-CSRF-Token header) must match the session's token. Handlers read
 //     the user with webUser(c).
-//   - Template functions (templateFuncs): strip, thousands, statusIcon,
+//   - Template functions (templateFuncs): thousands, statusIcon,
 //     rel, datetime, asset, join.
 //   - Static files: views/static/*, served at /static/NAME?v=VERSION (a hash
 //     of the file; {{asset "app.css"}} writes the URL), cached for a year.
@@ -59,6 +59,7 @@ type Web struct {
 	log      *slog.Logger
 	now      func() time.Time
 	hooks    JobHooks
+	baseURL  string        // BASE_URL, for ping URLs
 	channels ChannelTester // sends the channels page's test messages; nil: none
 	pages    map[string]*template.Template
 	assets   assets
@@ -76,6 +77,7 @@ type WebOptions struct {
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 	Hooks    JobHooks         // told of bulk pauses, resumes, edits and deletions, as through the API
+	BaseURL  string           // BASE_URL without a trailing slash: the job page shows ping URLs under it
 	Channels ChannelTester    // sends test messages (the API's); nil: "send test" answers 503
 }
 
@@ -96,6 +98,7 @@ func NewWeb(o WebOptions) *Web {
 		log:      o.Log,
 		now:      now,
 		hooks:    o.Hooks,
+		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		channels: o.Channels,
 		assets:   loadAssets(),
 		logins:   newRateLimiter(LoginAttemptsPerMinute, now),
@@ -132,6 +135,8 @@ func (w *Web) Register(f *fiber.App) {
 	f.Post("/logout", w.logout)
 	f.Get("/", w.signedIn, w.require(models.PermReadJobs), w.overview)
 	f.Post("/", w.signedIn, w.require(models.PermWriteJobs), w.bulk)
+	w.registerJobs(f)
+	w.registerProjects(f)
 	w.registerAdmin(f)
 }
 

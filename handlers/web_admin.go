@@ -45,11 +45,11 @@ type fieldErrors map[string]string
 // indexSuffix is the "[3]" of a list element's field ("config.to[3]").
 var indexSuffix = regexp.MustCompile(`\[\d+\]$`)
 
-// formError turns a store's ValidationError into the message of the form
+// fieldErrorsOf turns a store's ValidationError into the message of the form
 // field it names (rename maps the store's field names to the form's, after
 // any "config." prefix and "[n]" suffix are cut). Other errors come back
 // as they are, with nil errors.
-func formError(err error, rename map[string]string) (fieldErrors, error) {
+func fieldErrorsOf(err error, rename map[string]string) (fieldErrors, error) {
 	var ve *models.ValidationError
 	if !errors.As(err, &ve) {
 		return nil, err

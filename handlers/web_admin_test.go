@@ -186,7 +186,7 @@ func TestWebAPIKeys(t *testing.T) {
 			r := b.post("/api-keys", form("_csrf", token, "name", "deploy", "permission", "read:jobs", "permission", "write:jobs"))
 			require.Equal(t, http.StatusCreated, r.Code, "%s", r.Body)
 			body := string(r.Body)
-			m := regexp.MustCompile(`<input id="new-api-key" readonly value="(cpk_[0-9A-Za-z]{32})"`).FindStringSubmatch(body)
+			m := regexp.MustCompile(`<input id="new-api-key" class="copy-input" readonly value="(cpk_[0-9A-Za-z]{32})"`).FindStringSubmatch(body)
 			require.NotNil(t, m, body)
 			secret = m[1]
 			assert.Contains(t, body, `data-copy="`+secret+`"`)

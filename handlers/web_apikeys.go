@@ -61,7 +61,7 @@ func (w *Web) apiKeyCreate(c *fiber.Ctx) error {
 		f.Checked[p] = true
 	}
 	k, secret, err := w.store.CreateAPIKey(f.Name, perms)
-	if f.Errors, err = formError(err, nil); err != nil {
+	if f.Errors, err = fieldErrorsOf(err, nil); err != nil {
 		return err
 	}
 	if f.Errors != nil {

@@ -205,7 +205,7 @@ func (w *Web) saveChannel(c *fiber.Ctx, f channelForm, done string, save func(*m
 	req, errs := readChannelForm(c, &f)
 	if errs == nil {
 		ch, err := save(req)
-		if errs, err = formError(err, channelFieldNames); err != nil {
+		if errs, err = fieldErrorsOf(err, channelFieldNames); err != nil {
 			return err
 		}
 		if errs == nil {

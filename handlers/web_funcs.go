@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"html/template"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -11,18 +12,21 @@ import (
 
 // templateFuncs are the functions every dashboard template may call:
 //
-//	strip ID          the job's 24-hour status strip (trusted SVG); a
-//	                  placeholder until views/svg and its batched query
-//	                  are wired in
 //	thousands N       9950 → "9,950"
 //	statusIcon S      a symbol for a status, shown beside its word (never
 //	                  colour alone)
 //	rel T             *time.Time → "3 min ago", "in 5 min", "never"
 //	datetime T        *time.Time → RFC 3339 for <time datetime>
 //	asset NAME        the versioned URL of views/static/NAME
+//	chart KIND STATS  a job page chart ("response" or "uptime") of its
+//	                  *models.JobStats (trusted SVG); "" until views/svg's
+//	                  ResponseChart and UptimeBars are wired in, the
+//	                  page's tables show the same data meanwhile
+//	pct F             *float64 → "99.5 %", nil → "–"
+//	share A B         A of B as "75 %", "–" when B is 0
+//	ms N              *int64 → "120 ms", nil → "–"
 func (w *Web) templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"strip":      func(jobID string) template.HTML { return "" },
 		"thousands":  thousands,
 		"statusIcon": statusIcon,
 		"rel":        func(t *time.Time) string { return relTime(t, w.now()) },
@@ -33,6 +37,25 @@ func (w *Web) templateFuncs() template.FuncMap {
 			return t.UTC().Format(time.RFC3339)
 		},
 		"asset": w.assets.url,
+		"chart": func(kind string, stats *models.JobStats) template.HTML { return "" },
+		"pct": func(f *float64) string {
+			if f == nil {
+				return "–"
+			}
+			return strconv.FormatFloat(*f, 'f', -1, 64) + " %"
+		},
+		"share": func(a, b int64) string {
+			if b == 0 {
+				return "–"
+			}
+			return strconv.FormatFloat(math.Round(1000*float64(a)/float64(b))/10, 'f', -1, 64) + " %"
+		},
+		"ms": func(n *int64) string {
+			if n == nil {
+				return "–"
+			}
+			return thousands(*n) + " ms"
+		},
 	}
 }
 

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"html/template"
+
+	"github.com/cronpulse/cronpulse/views/svg"
 	"net/url"
 	"strings"
 
@@ -120,7 +123,8 @@ func (f overviewFilter) withStatus(status string) overviewFilter {
 // overviewRow is one job of the table.
 type overviewRow struct {
 	Job     models.Job
-	Project string // the project's name
+	Project string        // the project's name
+	Strip   template.HTML // the last 24 hours (views/svg.Strip)
 }
 
 // statusCount is one of the counts above the table, linking to its jobs.
@@ -198,9 +202,17 @@ func (w *Web) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d.Rows = make([]overviewRow, len(jobs))
+	ids := make([]string, len(jobs))
 	for i := range jobs {
-		d.Rows[i] = overviewRow{Job: jobs[i], Project: names[jobs[i].ProjectID]}
+		ids[i] = jobs[i].ID
+	}
+	strips, err := w.store.HourlyStrips(ids, w.now())
+	if err != nil {
+		return err
+	}
+	d.Rows = make([]overviewRow, len(jobs))
+	for i, j := range jobs {
+		d.Rows[i] = overviewRow{Job: j, Project: names[j.ProjectID], Strip: svg.Strip("Last 24 hours of "+j.Name, strips[j.ID])}
 	}
 	title := "CronPulse"
 	if d.Down > 0 {

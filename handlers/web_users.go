@@ -60,7 +60,7 @@ func (w *Web) userCreate(c *fiber.Ctx) error {
 	if errors.Is(err, models.ErrConflict) {
 		err = nil
 		f.Errors = fieldErrors{"email": "a user with this address exists already"}
-	} else if f.Errors, err = formError(err, nil); err != nil {
+	} else if f.Errors, err = fieldErrorsOf(err, nil); err != nil {
 		return err
 	}
 	if f.Errors != nil {
@@ -128,7 +128,7 @@ func (w *Web) accountPassword(c *fiber.Ctx) error {
 	u := webUser(c)
 	err := w.store.ChangePassword(u.ID, c.FormValue("current_password"), c.FormValue("new_password"))
 	d := accountData{MinLen: models.MinPasswordLen}
-	if d.Errors, err = formError(err, nil); err != nil {
+	if d.Errors, err = fieldErrorsOf(err, nil); err != nil {
 		return err
 	}
 	if d.Errors != nil {

@@ -45,6 +45,7 @@ var All = []Migration{
 	badges,
 	jobFilters,
 	sessions,
+	statusPages,
 }
 
 var placeholders = map[string]map[string]string{

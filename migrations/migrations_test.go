@@ -23,6 +23,7 @@ import (
 var entities = []any{
 	&models.Project{}, &models.Job{}, &models.Ping{}, &models.CheckRun{}, &models.Flip{},
 	&models.Channel{}, &models.Notification{}, &models.APIKey{}, &models.User{},
+	&models.StatusPage{}, &models.StatusPageJob{},
 }
 
 func TestVersionsAreUniqueAndPositive(t *testing.T) {

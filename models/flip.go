@@ -85,3 +85,21 @@ func (s *Store) ChangeStatus(jobID, to, reason string, at time.Time) (*Flip, err
 	})
 	return flip, err
 }
+
+// FlipsBefore returns a job's flips newest first (created_at, then id,
+// descending), limit of them: with a zero t all, else those before the
+// position (t, id): created_at < t, or created_at = t and id < id (pass
+// math.MaxInt64 to keep every flip at t). The job page merges them with
+// pings and check runs in time order.
+func (s *Store) FlipsBefore(jobID string, t time.Time, id int64, limit int) ([]Flip, error) {
+	var out []Flip
+	q := s.db.Where("job_id = ?", jobID).Order("created_at DESC, id DESC").Limit(limit)
+	if !t.IsZero() {
+		t = t.UTC()
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", t, t, id)
+	}
+	if err := q.Find(&out).Error; err != nil {
+		return nil, translate(err, "list flips")
+	}
+	return out, nil
+}

@@ -34,13 +34,24 @@ func endPause(tx *gorm.DB, jobID string, at time.Time) error {
 	return nil
 }
 
-// pausesIn returns the job's pauses that overlap [from, to), oldest first.
-func (s *Store) pausesIn(jobID string, from, to time.Time) ([]Pause, error) {
-	var out []Pause
-	err := s.db.Where("job_id = ? AND paused_at < ? AND (resumed_at IS NULL OR resumed_at > ?)", jobID, to.UTC(), from.UTC()).
-		Order("paused_at").Find(&out).Error
+// pausesAround returns the pauses of job jobID that overlap [from, to), in
+// order, and the last one that began before from (nil: none), in one query.
+func (s *Store) pausesAround(jobID string, from, to time.Time) ([]Pause, *Pause, error) {
+	var rows []Pause
+	err := s.db.Where("job_id = ? AND paused_at < ? AND (resumed_at IS NULL OR resumed_at > ? OR paused_at = (SELECT max(paused_at) FROM pauses WHERE job_id = ? AND paused_at < ?))",
+		jobID, to.UTC(), from.UTC(), jobID, from.UTC()).Order("paused_at").Find(&rows).Error
 	if err != nil {
-		return nil, translate(err, "pauses of job "+jobID)
+		return nil, nil, translate(err, "pauses of job "+jobID)
 	}
-	return out, nil
+	var in []Pause
+	var last *Pause
+	for i, p := range rows {
+		if p.PausedAt.Before(from) {
+			last = &rows[i]
+		}
+		if p.ResumedAt == nil || p.ResumedAt.After(from) {
+			in = append(in, p)
+		}
+	}
+	return in, last, nil
 }

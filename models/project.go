@@ -63,15 +63,19 @@ func ValidateProject(p *Project) error {
 	return nil
 }
 
-func validateName(name string) error {
-	n := utf8.RuneCountInString(name)
+func validateName(name string) error { return validateLine("name", name) }
+
+// validateLine checks a required one-line text of 1–100 characters (a
+// name, a title), naming field in its errors.
+func validateLine(field, v string) error {
+	n := utf8.RuneCountInString(v)
 	switch {
 	case n == 0:
-		return invalid("name", "is required")
+		return invalid(field, "is required")
 	case n > 100:
-		return invalid("name", "must be at most 100 characters (got %d)", n)
-	case strings.ContainsAny(name, "\r\n\x00"):
-		return invalid("name", "must be a single line")
+		return invalid(field, "must be at most 100 characters (got %d)", n)
+	case strings.ContainsAny(v, "\r\n\x00"):
+		return invalid(field, "must be a single line")
 	}
 	return nil
 }

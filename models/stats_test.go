@@ -394,5 +394,16 @@ func TestStatsEdges(t *testing.T) {
 		st, err = store.JobStatsOf(other.Job.ID, "30d", "")
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), st.TotalRuns)
+
+		// A job that went down before the window and stayed down is down
+		// all through it: the flip before the window sets its state.
+		gone := modelstest.NewHeartbeat(t, store, "@daily", "UTC", 60, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+		gone.Ping(models.PingFail, time.Date(2024, 6, 2, 12, 0, 0, 0, time.UTC), "")
+		st, err = store.JobStatsOf(gone.Job.ID, "7d", "")
+		require.NoError(t, err)
+		require.NotNil(t, st.UptimePercent)
+		assert.Equal(t, 0.0, *st.UptimePercent)
+		assert.Equal(t, int64(6*86400), st.DowntimeSeconds, "six whole days and the first instant of the seventh")
+		assert.Zero(t, st.Flips, "no flip inside the window")
 	})
 }

@@ -55,30 +55,32 @@ func (s *Store) jobTimeline(j *Job, from, to time.Time) (timeline, int64, error)
 	if !start.Before(to) {
 		return nil, 0, nil
 	}
-	var before []Flip
-	if err := s.db.Where("job_id = ? AND created_at < ?", j.ID, start.UTC()).Order("created_at DESC, id DESC").Limit(1).Find(&before).Error; err != nil {
-		return nil, 0, translate(err, "flip before the window")
+	// One query for the flips of the window and the last ones before it
+	// (they say whether the job was down when the window opened), one for
+	// the pauses overlapping the window and the last one before it.
+	var flips, before []Flip
+	err := s.db.Where("job_id = ? AND created_at < ? AND created_at >= COALESCE((SELECT max(created_at) FROM flips WHERE job_id = ? AND created_at < ?), ?)",
+		j.ID, to.UTC(), j.ID, start.UTC(), start.UTC()).Order("created_at, id").Find(&flips).Error
+	if err != nil {
+		return nil, 0, translate(err, "flips of the window")
 	}
-	var flips []Flip
-	if err := s.db.Where("job_id = ? AND created_at >= ? AND created_at < ?", j.ID, start.UTC(), to.UTC()).Order("created_at, id").Find(&flips).Error; err != nil {
-		return nil, 0, translate(err, "flips in the window")
+	i := slices.IndexFunc(flips, func(f Flip) bool { return !f.CreatedAt.Before(start) })
+	if i < 0 {
+		i = len(flips)
 	}
-	pauses, err := s.pausesIn(j.ID, start, to)
+	if i > 0 {
+		before, flips = flips[i-1:i], flips[i:]
+	}
+	pauses, lastPause, err := s.pausesAround(j.ID, start, to)
 	if err != nil {
 		return nil, 0, err
 	}
 	down := len(before) == 1 && before[0].ToStatus == StatusDown
-	if down {
+	if down && lastPause != nil && !lastPause.PausedAt.Before(before[0].CreatedAt) {
 		// A pause after that flip ended the downtime, even if it was over
 		// before the window: a resumed job is new, and only a flip makes
 		// it down again.
-		var lastPause []Pause
-		if err := s.db.Where("job_id = ? AND paused_at < ?", j.ID, start.UTC()).Order("paused_at DESC").Limit(1).Find(&lastPause).Error; err != nil {
-			return nil, 0, translate(err, "pause before the window")
-		}
-		if len(lastPause) == 1 && !lastPause[0].PausedAt.Before(before[0].CreatedAt) {
-			down = false
-		}
+		down = false
 	}
 	type event struct {
 		at   time.Time

@@ -31,7 +31,7 @@ func filterScenario(c *client, store *models.Store, n int) (endpoint, error) {
 		return endpoint{}, err
 	}
 	start := time.Now()
-	if err := bulkJobs(store, project, n); err != nil {
+	if err := bulkJobs(store, project, n, 100); err != nil {
 		return endpoint{}, err
 	}
 	if store.Dialect() == models.Postgres {
@@ -58,8 +58,8 @@ func filterScenario(c *client, store *models.Store, n int) (endpoint, error) {
 }
 
 // bulkJobs inserts n jobs into project in one transaction, 500 rows a
-// statement.
-func bulkJobs(store *models.Store, project string, n int) error {
+// statement; one in downEvery is down.
+func bulkJobs(store *models.Store, project string, n, downEvery int) error {
 	const cols = "id, project_id, name, slug, url, method, schedule, ping_token, status, tags, created_at, updated_at"
 	const perRow = 12
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -70,7 +70,7 @@ func bulkJobs(store *models.Store, project string, n int) error {
 			for i := done; i < done+rows; i++ {
 				name := fmt.Sprintf("%s %s %d", filterWords[i%len(filterWords)], filterWords[(i/7)%len(filterWords)], i)
 				status := models.StatusUp
-				if i%100 == 3 {
+				if i%downEvery == 3 {
 					status = models.StatusDown
 				}
 				url := fmt.Sprintf("https://%s-%d.example.com/health", filterHosts[i%len(filterHosts)], i%50)

@@ -9,7 +9,11 @@
 // list filters: GET /api/v1/jobs?status=down&q=backup&limit=100. With
 // -stats-jobs N it bulk-inserts N jobs with 90 days of rollups each and
 // measures GET /api/v1/jobs/{id}/stats?period=90d and GET
-// /api/v1/stats?period=30d.
+// /api/v1/stats?period=30d. With -dash-jobs N it does the same as -stats-jobs
+// with 5% of the jobs down and measures the dashboard, signed in with a
+// session: the overview's first page, a search over the N jobs, and the
+// page of a job with 90 days of history, printing each page's weight (and,
+// with -chromium, the overview's DOM nodes in a headless Chromium).
 //
 // It starts CronPulse in-process on 127.0.0.1 with SQLite (a temporary file)
 // or PostgreSQL (a fresh schema, dropped afterwards), or measures a running
@@ -20,6 +24,7 @@
 //	go run ./bench/apibench -db postgres -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //	go run ./bench/apibench -db sqlite -filter-jobs 100000
 //	go run ./bench/apibench -db sqlite -stats-jobs 10000
+//	go run ./bench/apibench -db sqlite -dash-jobs 10000 -chromium
 package main
 
 import (
@@ -61,6 +66,10 @@ type options struct {
 	filterJobs int
 	// statsJobs is the size of the stats scenario (0: none).
 	statsJobs int
+	// dashJobs is the size of the dashboard scenario (0: none); chromium
+	// also counts the overview's DOM nodes in a browser.
+	dashJobs int
+	chromium bool
 }
 
 func main() {
@@ -81,11 +90,15 @@ func main() {
 	nGlobalStats := flag.Int("n-globalstats", 300, "GET /stats?period=30d requests per round")
 	flag.IntVar(&o.statsJobs, "stats-jobs", 0, "jobs given 90 days of rollups for the stats scenario (0: skip it; in-process only, at most 100,000)")
 	flag.IntVar(&o.filterJobs, "filter-jobs", 0, "jobs bulk-inserted for the list-filter scenario (0: skip it; in-process only, at most 1,000,000)")
+	flag.IntVar(&o.dashJobs, "dash-jobs", 0, "jobs (5% down, 90 days of rollups each) for the dashboard scenario (0: skip it; in-process only, at most 100,000)")
+	flag.BoolVar(&o.chromium, "chromium", false, "with -dash-jobs, count the overview's DOM nodes in headless Chromium")
+	nDash := flag.Int("n-dash", 300, "dashboard page requests per round, per page")
 	flag.DurationVar(&o.maxTime, "max", 20*time.Second, "time cap per measurement")
 	flag.IntVar(&o.warmup, "warmup", 20, "unmeasured requests before each measurement")
 	flag.Parse()
 	o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"] = *nNoop, *nList, *nGet, *nPost, *nFilter
 	o.n["jobstats"], o.n["globalstats"] = *nJobStats, *nGlobalStats
+	o.n["dash"], o.n["dashq"], o.n["dashjob"] = *nDash, *nDash, *nDash
 
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "apibench:", err)
@@ -119,8 +132,11 @@ func run(o options) error {
 	if o.statsJobs > 0 && store == nil {
 		return errors.New("-stats-jobs needs the in-process server (it inserts with SQL)")
 	}
-	if o.statsJobs > 100_000 {
-		return errors.New("-stats-jobs is at most 100,000")
+	if o.dashJobs > 0 && store == nil {
+		return errors.New("-dash-jobs needs the in-process server (it inserts with SQL)")
+	}
+	if o.statsJobs > 100_000 || o.dashJobs > 100_000 {
+		return errors.New("-stats-jobs and -dash-jobs are at most 100,000")
 	}
 	if o.filterJobs > 1_000_000 {
 		return errors.New("-filter-jobs is at most 1,000,000")
@@ -178,6 +194,13 @@ func run(o options) error {
 		}
 		endpoints = append(endpoints, es...)
 	}
+	if o.dashJobs > 0 {
+		es, err := dashScenario(c, store, o.dashJobs, o.chromium)
+		if err != nil {
+			return err
+		}
+		endpoints = append(endpoints, es...)
+	}
 	results := map[string][]stats{}
 	for r := 0; r < o.rounds; r++ {
 		for _, e := range endpoints {
@@ -198,8 +221,8 @@ func run(o options) error {
 		fmt.Printf("%-42s %10.0f %10s %10s %13.3fx %11.1fx\n", e.name, m.rps, fmtDur(m.p50), fmtDur(m.p99),
 			m.rps/noop.rps, float64(m.p50)/float64(noop.p50))
 	}
-	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d, filter %d, jobstats %d, globalstats %d; capped at %s each)\n",
-		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"], o.n["jobstats"], o.n["globalstats"], o.maxTime)
+	fmt.Printf("\n(median over %d rounds; requests per round: noop %d, list %d, get %d, post %d, filter %d, jobstats %d, globalstats %d, each dashboard page %d; capped at %s each)\n",
+		o.rounds, o.n["noop"], o.n["list"], o.n["get"], o.n["post"], o.n["filter"], o.n["jobstats"], o.n["globalstats"], o.n["dash"], o.maxTime)
 	return nil
 }
 

@@ -23,7 +23,7 @@ func statsScenario(c *client, store *models.Store, n int) ([]endpoint, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if err := bulkJobs(store, project, n); err != nil {
+	if err := bulkJobs(store, project, n, 100); err != nil {
 		return nil, err
 	}
 	var ids []string

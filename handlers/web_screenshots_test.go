@@ -1,0 +1,77 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/cronpulse/cronpulse/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// colorScheme makes the page match prefers-color-scheme: scheme.
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
+
+// TestBrowserLightAndDark loads the overview, a job page, the job form and
+// a public status page in light and dark, and checks that each renders
+// (200, a <main> landmark, a level-one heading) and that dark mode changes
+// the page's colours. With CRONPULSE_SCREENSHOTS_DOCS=dir it also saves
+// each as dir/NAME-light.png and dir/NAME-dark.png (how the README's
+// screenshots under docs/ are made).
+func TestBrowserLightAndDark(t *testing.T) {
+	p := openPage(t)
+	p.e.user("admin@example.com", models.RoleAdmin)
+	proj := p.e.project("Production")
+	backup, token := p.e.hbJob(proj, "nightly backup", `"tags":["db"]`)
+	res, err := http.Post(p.base+"/ping/"+token, "text/plain", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	p.e.hbJob(proj, "invoice run", `"tags":["billing"]`)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(broken.Close)
+	p.e.mustCreate("/jobs", `{"name":"API health","projectId":`+quote(proj)+`,"url":`+quote(broken.URL)+`,"method":"GET","schedule":"*/5 * * * *"}`)
+	r := p.e.do("PUT", "/api/v1/projects/"+proj+"/status-page", p.e.admin, `{"slug":"acme","title":"Acme status","jobIds":[`+quote(backup)+`]}`)
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	p.signIn("admin@example.com", "password123")
+
+	dir := os.Getenv("CRONPULSE_SCREENSHOTS_DOCS")
+	pages := []struct{ name, path string }{
+		{"overview", "/"},
+		{"job", "/jobs/" + backup},
+		{"job-form", "/jobs/new"},
+		{"status-page", "/status/acme"},
+	}
+	for _, pg := range pages {
+		backgrounds := map[string]string{}
+		for _, scheme := range []string{"light", "dark"} {
+			p.do(colorScheme(scheme))
+			res, err := chromedp.RunResponse(p.ctx, chromedp.Navigate(p.base+pg.path))
+			require.NoError(t, err)
+			require.Equal(t, int64(http.StatusOK), res.Status, pg.path)
+			assert.True(t, eval[bool](p, `!!document.querySelector('main') && !!document.querySelector('h1')`), "%s has a main landmark and a heading", pg.path)
+			backgrounds[scheme] = eval[string](p, `getComputedStyle(document.body).backgroundColor`)
+			if dir != "" {
+				png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, pg.name+"-"+scheme+".png"), png, 0o644))
+			}
+		}
+		assert.NotEqual(t, backgrounds["light"], backgrounds["dark"], "%s follows prefers-color-scheme", pg.path)
+	}
+}
