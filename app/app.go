@@ -99,6 +99,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		TTL:    cfg.SessionTTL,
 		Secure: strings.HasPrefix(cfg.BaseURL, "https://"),
 	})
+	channels := notifier.NewDispatcher(NotifierConfig(cfg, d.Now))
 	api := handlers.NewAPI(handlers.APIOptions{
 		Store:     d.Store,
 		BaseURL:   cfg.BaseURL,
@@ -106,7 +107,7 @@ func New(cfg *Config, d Deps) *fiber.App {
 		RateLimit: cfg.APIRateLimit,
 		Now:       d.Now,
 		Hooks:     d.Hooks,
-		Channels:  notifier.NewDispatcher(NotifierConfig(cfg, d.Now)),
+		Channels:  channels,
 		Status:    statusOptions(cfg, d, writer),
 		Version:   Version,
 		Sessions:  sessions,
@@ -125,7 +126,8 @@ func New(cfg *Config, d Deps) *fiber.App {
 	handlers.RegisterStatusPages(f, handlers.StatusPageOptions{Store: d.Store, Now: d.Now})
 	// The dashboard comes last: its error pages answer whatever no route
 	// before it did.
-	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks, BaseURL: cfg.BaseURL}).Register(f)
+	handlers.NewWeb(handlers.WebOptions{Store: d.Store, Sessions: sessions, Log: d.Log, Now: d.Now, Hooks: d.Hooks,
+		BaseURL: cfg.BaseURL, Channels: channels}).Register(f)
 	return f
 }
 

@@ -105,27 +105,40 @@ type channelTestResult struct {
 // testChannel sends a test message now (not through the outbox) and
 // records the outcome on the channel.
 func (a *API) testChannel(c *fiber.Ctx) error {
-	ch, err := a.store.Channel(c.Params("id"))
-	if err != nil {
-		return err
-	}
 	if a.channels == nil {
+		if _, err := a.store.Channel(c.Params("id")); err != nil {
+			return err
+		}
 		return fiber.NewError(fiber.StatusServiceUnavailable, "the notifier is not configured")
-	}
-	p, err := a.store.Project(ch.ProjectID)
-	if err != nil {
-		return err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), channelTestTimeout)
 	defer cancel()
-	sendErr := a.channels.Test(ctx, ch, p.Name)
-	if err := a.store.RecordChannelResult(ch.ID, sendErr, a.store.Now()); err != nil {
+	_, sendErr, err := sendTestMessage(ctx, a.store, a.channels, c.Params("id"))
+	if err != nil {
 		return err
 	}
 	if sendErr != nil {
 		return c.JSON(channelTestResult{Error: sendErr.Error(), Permanent: isPermanent(sendErr)})
 	}
 	return c.JSON(channelTestResult{OK: true})
+}
+
+// sendTestMessage sends channel id a test message with t and records the
+// outcome on the channel: sendErr is the receiver's answer, err a failure
+// to look the channel up or record the outcome.
+func sendTestMessage(ctx context.Context, store *models.Store, t ChannelTester, id string) (ch *models.Channel, sendErr, err error) {
+	if ch, err = store.Channel(id); err != nil {
+		return nil, nil, err
+	}
+	p, err := store.Project(ch.ProjectID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sendErr = t.Test(ctx, ch, p.Name)
+	if err := store.RecordChannelResult(ch.ID, sendErr, store.Now()); err != nil {
+		return nil, nil, err
+	}
+	return ch, sendErr, nil
 }
 
 // isPermanent reports whether a send error says retrying will not help

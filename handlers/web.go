@@ -59,7 +59,8 @@ type Web struct {
 	log      *slog.Logger
 	now      func() time.Time
 	hooks    JobHooks
-	baseURL  string // BASE_URL, for ping URLs
+	baseURL  string        // BASE_URL, for ping URLs
+	channels ChannelTester // sends the channels page's test messages; nil: none
 	pages    map[string]*template.Template
 	assets   assets
 	// logins limits sign-in attempts per client address and per account.
@@ -77,6 +78,7 @@ type WebOptions struct {
 	Now      func() time.Time // nil: time.Now
 	Hooks    JobHooks         // told of bulk pauses, resumes, edits and deletions, as through the API
 	BaseURL  string           // BASE_URL without a trailing slash: the job page shows ping URLs under it
+	Channels ChannelTester    // sends test messages (the API's); nil: "send test" answers 503
 }
 
 // LoginAttemptsPerMinute is how many sign-ins a client address, and an
@@ -97,6 +99,7 @@ func NewWeb(o WebOptions) *Web {
 		now:      now,
 		hooks:    o.Hooks,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
+		channels: o.Channels,
 		assets:   loadAssets(),
 		logins:   newRateLimiter(LoginAttemptsPerMinute, now),
 	}
@@ -134,6 +137,7 @@ func (w *Web) Register(f *fiber.App) {
 	f.Post("/", w.signedIn, w.require(models.PermWriteJobs), w.bulk)
 	w.registerJobs(f)
 	w.registerProjects(f)
+	w.registerAdmin(f)
 }
 
 // isDashboardPath reports whether p is the dashboard's: everything but

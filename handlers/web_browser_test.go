@@ -309,3 +309,28 @@ func TestBrowserFailingCheckShowsItsReason(t *testing.T) {
 	assert.Contains(t, eval[string](p, `document.getElementById('last-error').textContent`), "500")
 	assert.Equal(t, models.StatusDown, p.e.mustJob(id).Status)
 }
+
+func TestBrowserAPIKeyShownOnceWithCopyButton(t *testing.T) {
+	p := openPage(t)
+	p.e.user("root@example.com", models.RoleAdmin)
+	p.signIn("root@example.com", "password123")
+	p.do(chromedp.Navigate(p.base + "/api-keys/new"))
+	status := p.submit(
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "deploy"),
+		chromedp.Click(chromedp.CSS("form#api-key-form button[type=submit]")),
+	)
+	require.Equal(t, http.StatusCreated, status)
+	secret := eval[string](p, `document.getElementById('new-api-key').value`)
+	require.Regexp(t, `^cpk_[0-9A-Za-z]{32}$`, secret)
+	assert.True(t, eval[bool](p, `document.getElementById('new-api-key').readOnly`))
+	assert.Equal(t, secret, eval[string](p, `document.getElementById('copy-api-key').dataset.copy`))
+	// The button answers whichever way the browser's clipboard does.
+	p.do(chromedp.Click(chromedp.CSS("#copy-api-key")))
+	p.waitFor(`/^Cop(ied|y failed)/.test(document.getElementById('copy-api-key').textContent) && document.getElementById('copy-api-key').textContent !== 'Copy to clipboard'`)
+	assert.Equal(t, http.StatusOK, p.e.do("GET", "/api/v1/jobs", secret, "").Code, "the key works")
+
+	p.do(chromedp.Navigate(p.base + "/api-keys"))
+	html := eval[string](p, `document.documentElement.outerHTML`)
+	assert.NotContains(t, html, secret, "never shown again")
+	assert.Contains(t, html, secret[:12]+"…", "listed by its prefix")
+}

@@ -181,12 +181,7 @@ func (s *Store) CreateFirstAdmin(email, password string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Transaction(func(tx *gorm.DB) error {
-		if s.dialect == Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", firstUserLockKey).Error; err != nil {
-				return fmt.Errorf("lock: %w", err)
-			}
-		}
+	err = s.userAdminTx(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&User{}).Count(&n).Error; err != nil {
 			return translate(err, "count users")
