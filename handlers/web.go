@@ -26,8 +26,8 @@ package handlers
 //     pages). Unsafe methods pass w.csrf first: the form's _csrf (or an
 //     X-CSRF-Token header) must match the session's token. Handlers read
 //     the user with webUser(c).
-//   - Template functions (templateFuncs): thousands, statusIcon,
-//     rel, datetime, asset, join.
+//   - Template functions (templateFuncs, documented in web_funcs.go):
+//     thousands, statusIcon, rel, datetime, asset, pct, share, ms.
 //   - Static files: views/static/*, served at /static/NAME?v=VERSION (a hash
 //     of the file; {{asset "app.css"}} writes the URL), cached for a year.
 //

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,10 +27,28 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// axeSource is axe-core (Deque, MPL-2.0, vendored from npm with its
+// licence header): the accessibility rules the dashboard's pages are held
+// to, run in the page by the test only.
+//
+//go:embed testdata/axe.min.js
+var axeSource string
+
+// axeViolations runs axe-core's WCAG 2.0/2.1 A and AA rules on the page
+// and returns each violation as "rule: help (selectors)".
+func axeViolations(p *page) []string {
+	p.t.Helper()
+	_, err := chromedp.Run(p.ctx, chromedp.Evaluate[chromedp.Void](axeSource))
+	require.NoError(p.t, err, "load axe-core")
+	return eval[[]string](p, `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+		.then(r => r.violations.map(v => v.id + ': ' + v.help + ' (' + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', ') + ')'))`)
+}
+
 // TestBrowserLightAndDark loads the overview, a job page, the job form and
 // a public status page in light and dark, and checks that each renders
-// (200, a <main> landmark, a level-one heading) and that dark mode changes
-// the page's colours. With CRONPULSE_SCREENSHOTS_DOCS=dir it also saves
+// (200, a <main> landmark, a level-one heading), that axe-core finds no
+// WCAG 2.1 AA violation (contrast, names of controls, landmarks, …) in
+// either scheme, and that dark mode changes the page's colours. With CRONPULSE_SCREENSHOTS_DOCS=dir it also saves
 // each as dir/NAME-light.png and dir/NAME-dark.png (how the README's
 // screenshots under docs/ are made).
 func TestBrowserLightAndDark(t *testing.T) {
@@ -66,6 +85,9 @@ func TestBrowserLightAndDark(t *testing.T) {
 			require.Equal(t, int64(http.StatusOK), res.Status, pg.path)
 			assert.True(t, eval[bool](p, `!!document.querySelector('main') && !!document.querySelector('h1')`), "%s has a main landmark and a heading", pg.path)
 			backgrounds[scheme] = eval[string](p, `getComputedStyle(document.body).backgroundColor`)
+			for _, v := range axeViolations(p) {
+				t.Errorf("%s (%s): WCAG 2.1 AA: %s", pg.path, scheme, v)
+			}
 			if dir != "" {
 				png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 				require.NoError(t, err)
