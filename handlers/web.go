@@ -137,6 +137,7 @@ func (w *Web) Register(f *fiber.App) {
 	f.Post("/", w.signedIn, w.require(models.PermWriteJobs), w.bulk)
 	w.registerJobs(f)
 	w.registerProjects(f)
+	w.registerStatusPageForm(f)
 	w.registerAdmin(f)
 }
 
