@@ -27,6 +27,7 @@ type badgeEnv struct {
 func eachBadgeEnv(t *testing.T, fn func(t *testing.T, e *badgeEnv)) {
 	for _, db := range modelstest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
+			db.SkipIfMissing(t)
 			b := &badgeEnv{now: time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)}
 			b.env = newEnvAt(t, db, nil, b.clock)
 			fn(t, b)

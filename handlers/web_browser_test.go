@@ -159,6 +159,13 @@ func TestBrowserOverviewGoesUpWithoutReload(t *testing.T) {
 	p.waitFor(row(id) + `.dataset.status === 'up'`)
 	assert.True(t, eval[bool](p, `window.__same === true`), "the row changed without a reload")
 	assert.Contains(t, eval[string](p, `document.getElementById('counts').textContent`), "up 1")
+
+	// On a phone's width the overview shows each job's name and status only.
+	p.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(p.base+"/"))
+	visible := eval[[]string](p, `[...document.querySelectorAll('#jobs thead th')].filter(th => getComputedStyle(th).display !== 'none').map(th => th.textContent.trim())`)
+	assert.Subset(t, visible, []string{"Name", "Status"})
+	assert.NotContains(t, visible, "Project")
+	assert.NotContains(t, visible, "Last 24 h")
 }
 
 func TestBrowserBulkPauseOfAFilteredSet(t *testing.T) {
