@@ -211,7 +211,7 @@ func (s *Store) rollupRows(m map[bucketKey]*Counters, order []bucketKey) []any {
 // the other (counterColumns order, row by row), which the statement reads
 // by subscript (see pingwriter's rollupRowsSQL). Three arrays, not one per
 // column: unnest over 25 arrays materialises each of them on the server,
-// which cost the ping writer more than the rest of its statement
+// which made the server's work per ping half as large again
 // (BENCHMARKS.md, Pings).
 func (r *Rollups) Arrays(table int) []any {
 	m, order := r.jobs, sorted(r.jobOrder)
