@@ -48,7 +48,8 @@ func axeViolations(p *page) []string {
 // a public status page in light and dark, and checks that each renders
 // (200, a <main> landmark, a level-one heading), that axe-core finds no
 // WCAG 2.1 AA violation (contrast, names of controls, landmarks, …) in
-// either scheme, and that dark mode changes the page's colours. With CRONPULSE_SCREENSHOTS_DOCS=dir it also saves
+// either scheme nor at a phone's width, that nothing widens the page on a
+// phone, and that dark mode changes the page's colours. With CRONPULSE_SCREENSHOTS_DOCS=dir it also saves
 // each as dir/NAME-light.png and dir/NAME-dark.png (how the README's
 // screenshots under docs/ are made).
 func TestBrowserLightAndDark(t *testing.T) {
@@ -95,5 +96,16 @@ func TestBrowserLightAndDark(t *testing.T) {
 			}
 		}
 		assert.NotEqual(t, backgrounds["light"], backgrounds["dark"], "%s follows prefers-color-scheme", pg.path)
+	}
+
+	// On a phone's width nothing widens the page, and the rules still hold.
+	p.do(colorScheme("light"), chromedp.EmulateViewport(390, 844))
+	for _, pg := range append(pages, struct{ name, path string }{"projects", "/projects"},
+		struct{ name, path string }{"api-keys", "/api-keys"}, struct{ name, path string }{"users", "/users"}) {
+		p.do(chromedp.Navigate(p.base + pg.path))
+		assert.LessOrEqual(t, eval[int](p, `document.documentElement.scrollWidth`), 390, "%s fits a phone's width", pg.path)
+		for _, v := range axeViolations(p) {
+			t.Errorf("%s (phone): WCAG 2.1 AA: %s", pg.path, v)
+		}
 	}
 }
