@@ -24,26 +24,10 @@ const sessionCookie = "cronpulse_session"
 // weight and, with chromium, the overview's DOM nodes in a headless
 // Chromium.
 func dashScenario(c *client, store *models.Store, n int, chromium bool) ([]endpoint, error) {
-	project, err := c.createProject("apibench dashboard")
-	if err != nil {
-		return nil, err
-	}
 	start := time.Now()
-	if err := bulkJobs(store, project, n, 20); err != nil {
-		return nil, err
-	}
-	var ids []string
-	if err := store.DB().Raw("SELECT id FROM jobs WHERE project_id = ? ORDER BY id", project).Scan(&ids).Error; err != nil {
-		return nil, fmt.Errorf("read job ids: %w", err)
-	}
-	rows, err := bulkRollups(store, project, ids, time.Now().UTC())
+	ids, rows, err := rollupProject(c, store, "apibench dashboard", n, 20)
 	if err != nil {
 		return nil, err
-	}
-	if store.Dialect() == models.Postgres {
-		if err := store.DB().Exec("ANALYZE jobs; ANALYZE stats_hourly; ANALYZE stats_daily; ANALYZE project_stats_hourly").Error; err != nil {
-			return nil, fmt.Errorf("analyze: %w", err)
-		}
 	}
 	u, err := store.CreateUser("bench-viewer@example.com", "bench password", models.RoleViewer)
 	if err != nil {

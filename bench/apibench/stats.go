@@ -18,26 +18,10 @@ import (
 // It returns the endpoints that measure GET /jobs/{id}/stats?period=90d on
 // random jobs and GET /stats?period=30d.
 func statsScenario(c *client, store *models.Store, n int) ([]endpoint, error) {
-	project, err := c.createProject("apibench stats")
-	if err != nil {
-		return nil, err
-	}
 	start := time.Now()
-	if err := bulkJobs(store, project, n, 100); err != nil {
-		return nil, err
-	}
-	var ids []string
-	if err := store.DB().Raw("SELECT id FROM jobs WHERE project_id = ? ORDER BY id", project).Scan(&ids).Error; err != nil {
-		return nil, fmt.Errorf("read job ids: %w", err)
-	}
-	rows, err := bulkRollups(store, project, ids, time.Now().UTC())
+	ids, rows, err := rollupProject(c, store, "apibench stats", n, 100)
 	if err != nil {
 		return nil, err
-	}
-	if store.Dialect() == models.Postgres {
-		if err := store.DB().Exec("ANALYZE stats_hourly; ANALYZE stats_daily; ANALYZE project_stats_hourly").Error; err != nil {
-			return nil, fmt.Errorf("analyze: %w", err)
-		}
 	}
 	var got struct {
 		Data struct {
@@ -64,6 +48,34 @@ func statsScenario(c *client, store *models.Store, n int) ([]endpoint, error) {
 			return c.req("GET", "/api/v1/stats?period=30d", "")
 		}},
 	}, nil
+}
+
+// rollupProject creates a project of n bulk-inserted jobs, one in
+// downEvery down, with bulkRollups' 90 days each, and returns the jobs'
+// ids and the rollup rows written. On PostgreSQL it runs ANALYZE, as
+// autovacuum soon would.
+func rollupProject(c *client, store *models.Store, name string, n, downEvery int) ([]string, int, error) {
+	project, err := c.createProject(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := bulkJobs(store, project, n, downEvery); err != nil {
+		return nil, 0, err
+	}
+	var ids []string
+	if err := store.DB().Raw("SELECT id FROM jobs WHERE project_id = ? ORDER BY id", project).Scan(&ids).Error; err != nil {
+		return nil, 0, fmt.Errorf("read job ids: %w", err)
+	}
+	rows, err := bulkRollups(store, project, ids, time.Now().UTC())
+	if err != nil {
+		return nil, 0, err
+	}
+	if store.Dialect() == models.Postgres {
+		if err := store.DB().Exec("ANALYZE jobs; ANALYZE stats_hourly; ANALYZE stats_daily; ANALYZE project_stats_hourly").Error; err != nil {
+			return nil, 0, fmt.Errorf("analyze: %w", err)
+		}
+	}
+	return ids, rows, nil
 }
 
 // bulkRollups inserts the rollups statsScenario describes and returns how
@@ -122,7 +134,7 @@ func bulkRollups(store *models.Store, project string, ids []string, now time.Tim
 		if err := insert("project_stats_hourly (hour, project_id, "+counterCols+")", 25, projRows); err != nil {
 			return err
 		}
-		return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES ('UTC', ?)`, today.AddDate(0, 0, -1).Format(time.DateOnly)).Error
+		return tx.Exec(`INSERT INTO stats_compaction (timezone, day) VALUES ('UTC', ?) ON CONFLICT (timezone) DO NOTHING`, today.AddDate(0, 0, -1).Format(time.DateOnly)).Error
 	})
 	return total, err
 }
